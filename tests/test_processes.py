@@ -1,0 +1,182 @@
+"""time, sde, ou, schedules, divergences and bounds against independent references."""
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+import companion as cp
+
+
+def test_time_conversions():
+    t = np.array([1e-6, 0.1, 1.0, 5.0])
+    np.testing.assert_allclose(cp.time.alpha(t), np.exp(-t))
+    # the naive 1 - exp(-2t) loses ~1e-10 relative at t = 1e-6 to cancellation; expm1 does not
+    np.testing.assert_allclose(cp.time.sigma2(t), 1 - np.exp(-2 * t), rtol=1e-9)
+    np.testing.assert_allclose(cp.time.sigma2(1e-6), 2e-6 - 2e-12 + 4e-18 / 3, rtol=1e-14)
+    np.testing.assert_allclose(cp.time.sigma(t) ** 2, cp.time.sigma2(t), rtol=1e-14)
+    s = cp.time.snr(t)
+    np.testing.assert_allclose(s, cp.time.alpha(t) ** 2 / cp.time.sigma2(t), rtol=1e-12)
+    np.testing.assert_allclose(cp.time.ou_time(s), t, rtol=1e-12)
+    h = 1e-6
+    fd = (cp.time.sigma(t[1:] + h) - cp.time.sigma(t[1:] - h)) / (2 * h)
+    np.testing.assert_allclose(cp.time.dsigma_dt(t[1:]), fd, rtol=1e-6)
+    assert isinstance(cp.time.alpha(0.5), float)
+
+
+@pytest.mark.parametrize("fn", [cp.time.alpha, cp.time.sigma, cp.time.sigma2])
+def test_time_rejects_negative_and_nan(fn):
+    with pytest.raises(ValueError, match="t"):
+        fn(-1.0)
+    with pytest.raises(ValueError, match="t"):
+        fn(np.nan)
+
+
+def test_snr_rejects_zero():
+    with pytest.raises(ValueError, match="t"):
+        cp.time.snr(0.0)
+    with pytest.raises(ValueError, match="s"):
+        cp.time.ou_time(0.0)
+
+
+SDES = [cp.sde.OU(), cp.sde.VP(0.1, 20.0, 1.0), cp.sde.VE(0.01, 10.0, 1.0), cp.sde.SubVP(0.1, 20.0, 1.0)]
+
+
+@pytest.mark.parametrize("proc", SDES, ids=str)
+def test_closed_form_marginal_matches_quadrature(proc):
+    # v(t) = int_0^t exp(-2 int_r^t f) g(r)^2 dr by nested quadrature, independent of the ODE route
+    t = 0.7
+    F = lambda a, b: integrate.quad(lambda u: float(proc.f(u)), a, b, epsabs=1e-13)[0]
+    v = integrate.quad(lambda r: np.exp(-2 * F(r, t)) * float(proc.g(r)) ** 2, 0, t, epsabs=1e-13, limit=200)[0]
+    np.testing.assert_allclose(proc.marginal_var(t), v, rtol=1e-9)
+    np.testing.assert_allclose(proc.mean_coeff(t), np.exp(-F(0, t)), rtol=1e-12)
+    np.testing.assert_allclose(cp.sde.moment_odes(proc, t), [proc.mean_coeff(t), proc.marginal_var(t)], rtol=1e-9)
+
+
+@pytest.mark.parametrize("proc", SDES, ids=str)
+def test_em_moments_match_simulation(proc):
+    n = 100_000
+    x = cp.sde.euler_maruyama(proc, np.full((n, 1), 1.5), 0.5, 40, seed=3)[:, 0]
+    M, V = cp.sde.em_moments(proc, 0.5, 40)
+    assert abs(x.mean() - 1.5 * M) < 5 * np.sqrt(V / n)
+    assert abs(x.var() - V) < 5 * V * np.sqrt(2 / n)
+
+
+def test_em_path_and_end_agree():
+    x0 = np.ones((10, 2))
+    path = cp.ou.euler_maruyama(x0, 1.0, 30, seed=1, return_path=True)
+    end = cp.ou.euler_maruyama(x0, 1.0, 30, seed=1)
+    assert path.shape == (10, 31, 2)
+    np.testing.assert_array_equal(path[:, -1], end)
+    np.testing.assert_array_equal(path[:, 0], x0)
+
+
+def test_em_uses_documented_noise():
+    # step k of particle i uses counter step k + 1: rebuild one step by hand
+    x0 = np.array([[0.3, -0.2]])
+    h = 0.1
+    x1 = cp.ou.euler_maruyama(x0, h, 1, seed=8)
+    z = cp.rng.normals(1, 2, seed=8, step=1)
+    np.testing.assert_allclose(x1, x0 - x0 * h + np.sqrt(2 * h) * z, rtol=1e-15)
+
+
+def test_sde_marginal_and_bad_input():
+    mu = cp.targets.bimodal()
+    q = cp.sde.OU().marginal(mu, 0.4)
+    np.testing.assert_allclose(q.covs, mu.at(0.4).covs)
+    with pytest.raises(ValueError, match="sde"):
+        cp.sde.euler_maruyama("OU", np.zeros((2, 1)), 1.0, 5, seed=1)
+    with pytest.raises(ValueError, match="x0"):
+        cp.sde.euler_maruyama(cp.sde.OU(), np.zeros(3), 1.0, 5, seed=1)
+    with pytest.raises(ValueError, match="n_steps"):
+        cp.ou.euler_maruyama(np.zeros((2, 1)), 1.0, 0, seed=1)
+    with pytest.raises(ValueError, match="t_end"):
+        cp.ou.euler_maruyama(np.zeros((2, 1)), -1.0, 3, seed=1)
+    with pytest.raises(ValueError, match="beta_min"):
+        cp.sde.VP(beta_min=-1.0)
+    with pytest.raises(ValueError, match="sigma_max"):
+        cp.sde.VE(sigma_min=1.0, sigma_max=0.5)
+    with pytest.raises(ValueError, match="mixture"):
+        cp.sde.OU().marginal(None, 1.0)
+
+
+def test_ito_integral_variance_and_law():
+    t, M, n = 0.8, 200, 100_000
+    x = cp.ou.ito_integral(t, M, n, seed=2)
+    v = cp.ou.ito_sum_variance(t, M)
+    assert abs(v - cp.time.sigma2(t)) < 1e-5
+    assert stats.kstest(x / np.sqrt(v), "norm").pvalue > 1e-4
+    with pytest.raises(ValueError, match="t"):
+        cp.ou.ito_integral(0.0, 10, 10, seed=1)
+
+
+def test_fokker_planck_residual_orders():
+    mu = cp.targets.bimodal()
+    x = np.linspace(-3, 3, 31)[:, None]
+    r1 = np.abs(cp.ou.fokker_planck_residual(mu, 0.5, x, 0.02)).max()
+    r2 = np.abs(cp.ou.fokker_planck_residual(mu, 0.5, x, 0.01)).max()
+    assert 3.6 < r1 / r2 < 4.4
+    with pytest.raises(ValueError, match="h"):
+        cp.ou.fokker_planck_residual(mu, 0.5, x, -0.1)
+    with pytest.raises(ValueError, match="x"):
+        cp.ou.fokker_planck_residual(mu, 0.5, np.zeros((3, 2)), 0.1)
+
+
+def test_sample_is_exact_marginal():
+    mu = cp.targets.bimodal()
+    x = cp.ou.sample(mu, 0.5, 50_000, seed=1)[:, 0]
+    q = mu.at(0.5)
+    assert abs(x.mean() - q.mean()[0]) < 5 * np.sqrt(q.cov()[0, 0] / x.size)
+
+
+def test_schedules_uniform():
+    g = cp.schedules.uniform(2.0, 4, delta=0.4)
+    np.testing.assert_allclose(g, [0.0, 0.4, 0.8, 1.2, 1.6])
+    with pytest.raises(ValueError, match="delta"):
+        cp.schedules.uniform(1.0, 4, delta=1.0)
+    with pytest.raises(ValueError, match="n_steps"):
+        cp.schedules.uniform(1.0, 0)
+
+
+def test_gaussian_kl_against_quadrature_and_mc():
+    p = cp.gaussian([0.3, -0.1], [[1.2, 0.3], [0.3, 0.8]])
+    q = cp.gaussian([0.0, 0.5], [[1.0, -0.2], [-0.2, 1.5]])
+    exact = cp.divergences.gaussian_kl(p.means[0], p.covs[0], q.means[0], q.covs[0])
+    np.testing.assert_allclose(cp.divergences.kl_grid(p, q, n_points=801), exact, rtol=1e-10)
+    est, se = cp.divergences.kl_mc(p, q, 200_000, seed=1)
+    assert abs(est - exact) < 5 * se
+
+
+def test_tv_grid_of_shifted_gaussians():
+    p, q = cp.gaussian([0.0], [[1.0]]), cp.gaussian([1.0], [[1.0]])
+    np.testing.assert_allclose(cp.divergences.tv_grid(p, q, n_points=20001),
+                               2 * stats.norm.cdf(0.5) - 1, rtol=1e-7)
+
+
+def test_divergences_bad_input():
+    p = cp.gaussian([0.0], [[1.0]])
+    with pytest.raises(ValueError, match="c1"):
+        cp.divergences.gaussian_kl([0.0], [[-1.0]], [0.0], [[1.0]])
+    with pytest.raises(ValueError, match="dimension"):
+        cp.divergences.kl_grid(p, cp.gaussian([0.0, 0.0], np.eye(2)))
+    with pytest.raises(ValueError, match="densities"):
+        cp.divergences.kl_grid(cp.targets.rademacher(1), p)
+    with pytest.raises(ValueError, match="d <= 2"):
+        cp.divergences.kl_grid(cp.gaussian(np.zeros(3), np.eye(3)), cp.gaussian(np.zeros(3), np.eye(3)))
+
+
+def test_bounds_closed_forms():
+    mu = cp.targets.standardise(cp.targets.ring())
+    # E KL(N(e^-T x0, s^2 I) || N(0, I)) by sampling x0, against the closed form
+    x0 = mu.sample(100_000, seed=1)
+    T = 0.7
+    s2 = cp.time.sigma2(T)
+    per = [cp.divergences.gaussian_kl(np.exp(-T) * x, s2 * np.eye(2), np.zeros(2), np.eye(2)) for x in x0[:2000]]
+    assert abs(np.mean(per) - cp.bounds.convexity_bound(mu, T)) < 5 * np.std(per) / np.sqrt(2000)
+    np.testing.assert_allclose(cp.bounds.convexity_bound(mu, T), cp.bounds.lemma33_bound(2, T), rtol=1e-12)
+    assert cp.bounds.lemma33_bound(3, 1.0) <= cp.bounds.lemma33_simple_bound(3, 1.0)
+    np.testing.assert_allclose(cp.bounds.kl_decay_bound(2.0, 1.0), 2 * np.exp(-2))
+    with pytest.raises(ValueError, match="T"):
+        cp.bounds.lemma33_bound(2, 0.0)
+    with pytest.raises(ValueError, match="kl0"):
+        cp.bounds.kl_decay_bound(-1.0, 1.0)
+    with pytest.raises(ValueError, match="d"):
+        cp.bounds.lemma33_simple_bound(0, 1.0)

@@ -1,0 +1,40 @@
+"""The interactive-figure builders and the book style."""
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import companion as cp  # noqa: E402
+
+
+def test_explorer_builds_and_redraws():
+    box = cp.widgets.ou_marginal_explorer(cp.targets.bimodal(), t0=0.5, n=500)
+    slider, out = box.children
+    assert slider.value == 0.5 and len(out.outputs) == 1
+    slider.value = 1.0                         # the observer redraws into the same output
+    assert len(out.outputs) == 1
+
+
+def test_figure_draws_density_and_histogram():
+    ax = cp.widgets.ou_marginal_figure(cp.targets.bimodal(), 0.3, n=500)
+    assert len(ax.lines) == 2 and len(ax.patches) > 0
+    ax = cp.widgets.ou_marginal_figure(cp.targets.rademacher(1), 0.0, n=100)   # no density at t=0
+    assert len(ax.lines) == 1
+
+
+def test_widget_bad_input():
+    with pytest.raises(ValueError, match="mixture"):
+        cp.widgets.ou_marginal_figure(cp.targets.ring(), 0.3)
+    with pytest.raises(ValueError, match="t0"):
+        cp.widgets.ou_marginal_explorer(cp.targets.bimodal(), t0=5.0)
+    with pytest.raises(ValueError, match="t"):
+        cp.widgets.ou_marginal_figure(cp.targets.bimodal(), -1.0)
+
+
+def test_book_style_is_applied():
+    cp.plotting.use_book_style()
+    assert matplotlib.rcParams["axes.spines.top"] is False
+    assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == cp.plotting.COLORS[0]
+    assert np.isclose(matplotlib.rcParams["figure.dpi"], 110)
