@@ -38,3 +38,27 @@ def pytest_collect_file(file_path, parent):
     if file_path.suffix == ".md" and file_path.parent == BOOK and _is_notebook(file_path):
         return _myst_notebook_class().from_parent(parent, path=file_path)
     return None
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("book site")
+    group.addoption("--site", default=None, metavar="DIR",
+                    help="a built website (e.g. _build/html): run the browser tests on every page")
+    group.addoption("--screenshots", default=None, metavar="DIR",
+                    help="where the browser tests keep a screenshot of each chapter page")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "site: browser test of the built website (needs --site)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests of the built website need a site to look at: without --site they are deselected
+    # (reported as such), not skipped. The browser checker's own tests always run.
+    if config.getoption("--site"):
+        return
+    keep = [i for i in items if i.get_closest_marker("site") is None]
+    dropped = [i for i in items if i.get_closest_marker("site") is not None]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

@@ -10,7 +10,7 @@ from collections import namedtuple
 from pathlib import Path
 
 __all__ = ["Identity", "IDENTITIES", "CHAPTERS", "get", "ids_for_chapter", "ids_in_source",
-           "coverage", "coverage_html"]
+           "coverage", "coverage_html", "toc_chapters"]
 
 Identity = namedtuple("Identity", "id statement source chapter")
 
@@ -105,6 +105,10 @@ _ROWS = [
     ('sm.asymptotic_normality',
      'for an exponential family, sqrt(n)(theta_hat - theta*) has the sandwich covariance Gamma_SM',
      '003 Thm 7.1',
+     '02_tweedie_score_matching'),
+    ('sm.hutchinson_variance',
+     'Var(v^T J v) = 2 ||S||_F^2 for v ~ N(0, I) and 2 (||S||_F^2 - sum_i S_ii^2) for Rademacher v, S = (J + J^T)/2',
+     'this book (exercise)',
      '02_tweedie_score_matching'),
     ('rev.fokker_planck',
      'the reverse-process Fokker-Planck equation is the forward one with time negated',
@@ -352,17 +356,28 @@ def ids_in_source(text):
 BOOK_DIR = Path(__file__).resolve().parent.parent / "book"
 
 
+def toc_chapters(book_dir=None):
+    """Stems of the chapters listed in the book's ``_toc.yml`` (next to ``book_dir``)."""
+    book_dir = BOOK_DIR if book_dir is None else Path(book_dir)
+    toc = book_dir.parent / "_toc.yml"
+    if not toc.exists():
+        return []
+    text = toc.read_text(encoding="utf-8")
+    return re.findall(r"^\s*(?:-\s*)?(?:file|root):\s*\S*?([^/\s]+?)(?:\.md)?\s*$", text, flags=re.M)
+
+
 def coverage(book_dir=None):
     """Map every registered id to the chapter stem whose source verifies it (or None).
 
-    Only chapters that exist as ``<stem>.md`` in ``book_dir`` (default: the book next to the
-    package) count.
+    Only chapters that are part of the book (listed in ``_toc.yml``) and exist as
+    ``<stem>.md`` in ``book_dir`` (default: the book next to the package) count.
     """
     book_dir = BOOK_DIR if book_dir is None else Path(book_dir)
+    listed = set(toc_chapters(book_dir))
     found = {}
     for stem in CHAPTERS:
         path = book_dir / f"{stem}.md"
-        if path.exists():
+        if stem in listed and path.exists():
             for i in ids_in_source(path.read_text(encoding="utf-8")):
                 found.setdefault(i, stem)
     return {i: found.get(i) for i in IDENTITIES}

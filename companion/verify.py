@@ -20,7 +20,14 @@ from ._validate import check_float
 
 __all__ = ["close", "leq", "slope", "ks", "Result", "history"]
 
-Result = namedtuple("Result", "id passed line value")
+class Result(namedtuple("Result", "id passed line value")):
+    """Outcome of one check. The verdict line is printed when the check runs, so in a
+    notebook the returned object displays nothing (tests read its fields)."""
+
+    __slots__ = ()
+
+    def _ipython_display_(self):
+        pass
 
 #: every Result produced in this process, in order
 history = []

@@ -70,3 +70,7 @@ def test_ids_in_source_finds_calls():
 def test_get_refuses_unknown():
     with pytest.raises(ValueError, match="unknown"):
         registry.get("nope.nope")
+
+
+def test_toc_chapters_match_the_toc():
+    assert registry.toc_chapters() == [Path(f).name for f in toc_files()]

@@ -102,6 +102,23 @@ def _add_ipynb_link(app, pagename, templatename, context, doctree):
         context["ipynb_source"] = f"{pagename}.ipynb"
 
 
+def _clean_scripts(app, pagename, templatename, context, doctree):
+    """Drop Thebe (it would fetch its code from a CDN, and its setup is registered twice by
+    the Jupyter Book stack, a console error) and any other script registered twice."""
+    scripts, seen = [], set()
+    for js in context.get("script_files", []):
+        src = str(js)
+        body = getattr(js, "attributes", {}).get("body", "")
+        if "thebe" in src or "THEBE_JS_URL" in body:
+            continue
+        key = (src, body)
+        if key in seen:
+            continue
+        seen.add(key)
+        scripts.append(js)
+    context["script_files"] = scripts
+
+
 def _write_notebooks(app, exc):
     if exc is not None or app.builder.format != "html":
         return
@@ -119,10 +136,15 @@ def _write_notebooks(app, exc):
 
 
 def setup(app):
+    # sphinx-book-theme does not pass a default colour mode to the pydata theme, whose script
+    # then logs a console error on a reader's first visit; give it one before it runs.
+    app.add_js_file(None, body='document.documentElement.dataset.mode = '
+                               'localStorage.getItem("mode") || "light";', priority=100)
     app.add_node(execution_status)
     app.add_directive(STATUS_DIRECTIVE, ExecutionStatus)
     app.connect("env-get-outdated", _always_reread_status)
     app.connect("doctree-resolved", _fill_status)
     app.connect("html-page-context", _add_ipynb_link, priority=400)
+    app.connect("html-page-context", _clean_scripts, priority=900)
     app.connect("build-finished", _write_notebooks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
