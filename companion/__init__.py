@@ -5,10 +5,11 @@ marginal has a closed form; ``verify`` turns each identity of the book into a ch
 fails loudly. Kernels are Numba functions with ``cache=True``; random draws come from the
 counter-based generator in ``rng`` and do not depend on the number of threads.
 """
-from . import (bounds, divergences, ou, plotting, registry, rng, schedules, sde, targets, time,
-               verify, widgets)
+from . import (bounds, divergences, ou, plotting, registry, rng, schedules, score_matching, sde,
+               targets, time, verify, widgets)
 from .targets import GaussianMixture, discrete, gaussian
 
-__all__ = ["bounds", "divergences", "ou", "plotting", "registry", "rng", "schedules", "sde", "targets",
-           "time", "verify", "widgets", "GaussianMixture", "discrete", "gaussian"]
+__all__ = ["bounds", "divergences", "ou", "plotting", "registry", "rng", "schedules",
+           "score_matching", "sde", "targets", "time", "verify", "widgets", "GaussianMixture",
+           "discrete", "gaussian"]
 __version__ = "0.1.0"

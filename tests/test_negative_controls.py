@@ -168,3 +168,274 @@ def test_demo_wrong_variance_fails():
     verify.close("demo.sample_variance", v, 2.0, stderr=se)
     with pytest.raises(AssertionError):
         verify.close("demo.sample_variance", v, 2.1, stderr=se)
+
+
+# ------------------------------------------------- chapter 2: Tweedie's formula and score matching
+from companion import score_matching as sm  # noqa: E402
+
+
+def _ou(t):
+    return np.exp(-t), np.sqrt(-np.expm1(-2 * t))
+
+
+def test_tweedie_mean_sigma_instead_of_sigma2_fails():
+    """x~ + sigma grad log p~ (sigma for sigma^2), in the closed-form and the regression check."""
+    ring = cp.targets.ring()
+    sigma = 0.5
+    y = ring.channel(1.0, sigma).sample(2000, seed=1)
+    post = ring.posterior_mean(y, a=1.0, sigma=sigma)
+    score = ring.channel(1.0, sigma).score(y)
+    verify.close("tweedie.mean", post, y + sigma**2 * score, atol=1e-12)
+    with pytest.raises(AssertionError):
+        verify.close("tweedie.mean", post, y + sigma * score, atol=1e-12)
+    # the Monte Carlo regression of the chapter, at a quarter of its size
+    mu, sigma, n = cp.targets.bimodal(), 0.8, 100_000
+    x = mu.sample(n, seed=4)[:, 0]
+    xn = x + sigma * cp.rng.normals(n, 1, seed=5)[:, 0]
+    score = mu.channel(1.0, sigma).score(xn[:, None])[:, 0]
+    edges = np.linspace(-3.5, 3.5, 29)
+    for factor, passes in [(sigma**2, True), (sigma, False), (2 * sigma**2, False)]:
+        pred = xn + factor * score
+        m, se, _ = sm.binned_means(xn, np.column_stack([x, pred, x - pred]), edges)
+        if passes:
+            verify.close("tweedie.mean", m[:, 0], m[:, 1], stderr=se[:, 2])
+        else:
+            with pytest.raises(AssertionError):
+                verify.close("tweedie.mean", m[:, 0], m[:, 1], stderr=se[:, 2])
+
+
+def test_tweedie_noise_wrong_power_fails():
+    """-sigma grad log p~ (sigma for sigma^2) and +sigma^2 grad log p~ (wrong sign)."""
+    ring, sigma, n = cp.targets.ring(), 0.5, 40_000
+    x = ring.sample(n, seed=6)
+    noise = sigma * cp.rng.normals(n, 2, seed=7)
+    xn = x + noise
+    score = ring.channel(1.0, sigma).score(xn)
+    feats = sm.RBFScoreModel.on_grid(5, 2.4)
+    beta_noise = sm.fit_least_squares(feats, xn, noise)
+    for pred, passes in [(-sigma**2 * score, True), (-sigma * score, False), (sigma**2 * score, False)]:
+        beta = sm.fit_least_squares(feats, xn, pred)
+        se = np.sqrt(np.diag(sm.sandwich_least_squares(feats, xn, noise - pred)) / n)
+        if passes:
+            verify.close("tweedie.noise", beta_noise, beta, stderr=se)
+        else:
+            with pytest.raises(AssertionError):
+                verify.close("tweedie.noise", beta_noise, beta, stderr=se)
+
+
+def test_ou_score_wrong_shrinkage_fails():
+    """e^{-2t} m_t in place of e^{-t} m_t."""
+    ring = cp.targets.ring()
+    for t in [0.3, 1.0]:
+        a, s = _ou(t)
+        q = ring.at(t)
+        x = q.sample(500, seed=10)
+        m = ring.posterior_mean(x, a, s)
+        tol = 1e-12 * (1 + np.abs(x).max()) / s**2
+        verify.close("tweedie.ou_score", q.score(x), sm.ou_score_from_mean(x, m, t), atol=tol)
+        with pytest.raises(AssertionError):
+            verify.close("tweedie.ou_score", q.score(x), (a * a * m - x) / s**2, atol=tol)
+
+
+def test_ou_hessian_sigma2_instead_of_sigma4_fails():
+    """e^{-2t} sigma_t^{-2} Sigma_t in place of e^{-2t} sigma_t^{-4} Sigma_t: both the
+    Richardson-tolerance comparison and the h^2 slope fail."""
+    ring = cp.targets.ring()
+    hs = np.array([0.02, 0.01, 0.005, 0.0025])
+    t = 0.5
+    a, s = _ou(t)
+    q = ring.at(t)
+    x = q.sample(200, seed=21)
+    _, S = ring.posterior(x, a, s)
+    good = sm.ou_hessian_from_cov(S, t)
+    bad = -np.eye(2) / s**2 + a * a / s**2 * S
+    fd = [sm.fd_jacobian(q.score, x, h) for h in hs]
+    tol = np.abs(fd[-2] - fd[-1]).max() + 1e-10
+    verify.close("tweedie.ou_hessian", fd[-1], good, atol=tol)
+    verify.slope("tweedie.ou_hessian", hs, [np.abs(J - good).max() for J in fd], 2.0, 0.1)
+    with pytest.raises(AssertionError):
+        verify.close("tweedie.ou_hessian", fd[-1], bad, atol=tol)
+    with pytest.raises(AssertionError):
+        verify.slope("tweedie.ou_hessian", hs, [np.abs(J - bad).max() for J in fd], 2.0, 0.1)
+
+
+def test_score_energy_wrong_factor_fails():
+    """e^{-t} sigma_t^{-4} for e^{-2t} sigma_t^{-4} in the identity; d in place of d sigma_t^{-2}
+    in the bound."""
+    ring, d, n = cp.targets.ring(), 2, 50_000
+    ts = np.array([0.05, 0.5])
+    lhs_m, good_m, bad_m, se_g, se_b, se_l = [], [], [], [], [], []
+    for i, t in enumerate(ts):
+        a, s = _ou(t)
+        q = ring.at(t)
+        x = q.sample(n, seed=30 + i)
+        _, S = ring.posterior(x, a, s)
+        lhs = np.sum(q.score(x) ** 2, axis=1)
+        tr = np.trace(S, axis1=1, axis2=2)
+        good, bad = d / s**2 - a * a / s**4 * tr, d / s**2 - a / s**4 * tr
+        lhs_m.append(lhs.mean()); good_m.append(good.mean()); bad_m.append(bad.mean())
+        se_g.append((lhs - good).std() / np.sqrt(n)); se_b.append((lhs - bad).std() / np.sqrt(n))
+        se_l.append(lhs.std() / np.sqrt(n))
+    verify.close("sm.score_energy", lhs_m, good_m, stderr=se_g)
+    verify.leq("sm.score_energy", lhs_m, d / (1 - np.exp(-2 * ts)), stderr=se_l)
+    with pytest.raises(AssertionError):
+        verify.close("sm.score_energy", lhs_m, bad_m, stderr=se_b)
+    with pytest.raises(AssertionError):
+        verify.leq("sm.score_energy", lhs_m, np.full(2, float(d)), stderr=se_l)
+
+
+@pytest.fixture(scope="module")
+def sm_setup():
+    ring = cp.targets.ring()
+    t = 0.2
+    a, s = _ou(t)
+    q = ring.at(t)
+    model = sm.RBFScoreModel.on_grid(5, 2.4)
+    grid, vol = cp.divergences.grid_for([q], 121, width=8.0)
+    w = q.pdf(grid) * vol
+    score_grid = q.score(grid)
+    theta_star = sm.fit_esm(model, grid, score_grid, weights=w)
+    thetas = np.vstack([theta_star, theta_star + 0.5 * cp.rng.normals(3, model.n_params, seed=42)])
+    n = 40_000
+    x0 = ring.sample(n, seed=40)
+    g = cp.rng.normals(n, 2, seed=41)
+    xt = a * x0 + s * g
+    return dict(ring=ring, t=t, a=a, s=s, q=q, model=model, grid=grid, w=w, score_grid=score_grid,
+                theta_star=theta_star, thetas=thetas, n=n, x0=x0, g=g, xt=xt, score_xt=q.score(xt))
+
+
+def test_ism_missing_factor_two_fails(sm_setup):
+    """|s|^2 + div s (the factor 2 dropped): the gap to J_ESM then depends on theta."""
+    S = sm_setup
+    model, grid, w, sg = S["model"], S["grid"], S["w"], S["score_grid"]
+    energy = w @ np.sum(sg**2, axis=1)
+    esm = np.array([w @ sm.esm_terms(model, th, grid, sg) for th in S["thetas"]])
+    ism = np.array([w @ sm.ism_terms(model, th, grid) for th in S["thetas"]])
+    half = np.array([w @ (np.sum(model.score(th, grid) ** 2, 1) + model.divergence(th, grid))
+                     for th in S["thetas"]])
+    verify.close("sm.ism", ism - esm, -energy, atol=1e-9)
+    with pytest.raises(AssertionError):
+        verify.close("sm.ism", half - esm, -energy, atol=1e-9)
+    # the Monte Carlo version: the gap is not constant across theta
+    xt, sc, n = S["xt"], S["score_xt"], S["n"]
+    per = np.array([np.sum(model.score(th, xt) ** 2, 1) + model.divergence(th, xt)
+                    - sm.esm_terms(model, th, xt, sc) for th in S["thetas"]])
+    with pytest.raises(AssertionError):
+        verify.close("sm.ism", per[1:].mean(1), per[0].mean(),
+                     stderr=(per[1:] - per[0]).std(1) / np.sqrt(n))
+
+
+def test_sliced_wrong_probe_scale_fails(sm_setup):
+    """Probes v ~ N(0, 2 I), so E[v^T J v] = 2 div s; and the sliced objective built with them."""
+    S = sm_setup
+    model, th = S["model"], S["theta_star"]
+    pts = S["xt"][:100]
+    J = model.jacobian(th, pts)
+    est, se = sm.hutchinson_divergence(J, n_probes=1000, seed=43)
+    verify.close("sm.sliced", est, model.divergence(th, pts), stderr=se)
+    with pytest.raises(AssertionError):
+        verify.close("sm.sliced", 2 * est, model.divergence(th, pts), stderr=2 * se)
+    ssm = sm.sliced_terms(model, th, S["xt"], seed=45)          # |s|^2 + 2 v^T J v
+    ism = sm.ism_terms(model, th, S["xt"])
+    energy = np.sum(model.score(th, S["xt"]) ** 2, axis=1)
+    wrong = 2 * ssm - energy                                     # |s|^2 + 2 (sqrt2 v)^T J (sqrt2 v)
+    verify.close("sm.sliced", ssm.mean(), ism.mean(), stderr=(ssm - ism).std() / np.sqrt(S["n"]))
+    with pytest.raises(AssertionError):
+        verify.close("sm.sliced", wrong.mean(), ism.mean(),
+                     stderr=(wrong - ism).std() / np.sqrt(S["n"]))
+
+
+def test_dsm_wrong_conditional_score_fails(sm_setup):
+    """-(x_t - alpha x_0)/sigma (sigma for sigma^2) as the denoising target: the shift to J_ESM is
+    no longer constant, the fit no longer agrees with the ESM fit; sigma (not sigma^2) in the
+    noise-prediction identity; and the slope of the excess loss against a wrong reference."""
+    S = sm_setup
+    model, xt, x0, a, s, n = S["model"], S["xt"], S["x0"], S["a"], S["s"], S["n"]
+    esm = np.array([sm.esm_terms(model, th, xt, S["score_xt"]) for th in S["thetas"]])
+    good = np.array([sm.dsm_terms(model, th, xt, x0, a, s) for th in S["thetas"]]) - esm
+    bad_target = -(xt - a * x0) / s
+    bad = np.array([np.sum((model.score(th, xt) - bad_target) ** 2, 1) for th in S["thetas"]]) - esm
+    verify.close("sm.dsm", good[1:].mean(1), good[0].mean(),
+                 stderr=(good[1:] - good[0]).std(1) / np.sqrt(n))
+    with pytest.raises(AssertionError):
+        verify.close("sm.dsm", bad[1:].mean(1), bad[0].mean(),
+                     stderr=(bad[1:] - bad[0]).std(1) / np.sqrt(n))
+    # the constant itself: sigma_t^{-2} in place of sigma_t^{-4} in front of the trace
+    _, Sig = S["ring"].posterior(xt, a, s)
+    tr = np.trace(Sig, axis1=1, axis2=2)
+    verify.close("sm.dsm", good[0].mean(), (a * a / s**4 * tr).mean(),
+                 stderr=(good[0] - a * a / s**4 * tr).std() / np.sqrt(n))
+    with pytest.raises(AssertionError):
+        verify.close("sm.dsm", good[0].mean(), (a * a / s**2 * tr).mean(),
+                     stderr=(good[0] - a * a / s**2 * tr).std() / np.sqrt(n))
+    # noise prediction is sigma^2 (not sigma) times DSM
+    eps = sm.noise_prediction_terms(model, S["theta_star"], xt, S["g"], s)
+    d0 = sm.dsm_terms(model, S["theta_star"], xt, x0, a, s)
+    verify.close("sm.dsm", eps, s**2 * d0, rtol=1e-9, atol=1e-12)
+    with pytest.raises(AssertionError):
+        verify.close("sm.dsm", eps, s * d0, rtol=1e-9, atol=1e-12)
+    # the fitted coefficients
+    th_esm = sm.fit_esm(model, xt, S["score_xt"])
+    for target, passes in [(-(xt - a * x0) / s**2, True), (bad_target, False)]:
+        th = sm.fit_least_squares(model, xt, target)
+        se = np.sqrt(np.diag(sm.sandwich_least_squares(model, xt, target - S["score_xt"])) / n)
+        if passes:
+            verify.close("sm.dsm", th, th_esm, stderr=se)
+        else:
+            with pytest.raises(AssertionError):
+                verify.close("sm.dsm", th, th_esm, stderr=se)
+
+
+def test_dsm_rate_against_wrong_reference_fails(sm_setup):
+    """The excess loss measured from the best approximation at the wrong time (t = 0.3): it
+    stalls at a positive floor and the -1 slope is lost."""
+    S = sm_setup
+    model, ring, a, s = S["model"], S["ring"], S["a"], S["s"]
+    A = sm.normal_equations(model, S["grid"], weights=S["w"])[0]
+    q_wrong = ring.at(0.3)
+    wrong_ref = sm.fit_esm(model, S["grid"], q_wrong.score(S["grid"]), weights=S["w"])
+    ns = 2000 * 2 ** np.arange(5)
+    good, bad = [], []
+    for i, m in enumerate(ns):
+        rg, rb = [], []
+        for r in range(4):
+            x0 = ring.sample(m, seed=100 + 10 * i + r)
+            xt = a * x0 + s * cp.rng.normals(m, 2, seed=200 + 10 * i + r)
+            th = sm.fit_dsm(model, xt, x0, a, s)
+            rg.append((th - S["theta_star"]) @ A @ (th - S["theta_star"]))
+            rb.append((th - wrong_ref) @ A @ (th - wrong_ref))
+        good.append(np.mean(rg)); bad.append(np.mean(rb))
+    verify.slope("sm.dsm", ns, good, expected=-1.0, tol=0.15)
+    with pytest.raises(AssertionError):
+        verify.slope("sm.dsm", ns, bad, expected=-1.0, tol=0.15)
+
+
+def test_asymptotic_normality_mle_covariance_fails():
+    """Gamma_MLE = Cov(F)^{-1} in place of Gamma_SM, and A^{-1} alone (no middle factor)."""
+    fam = sm.PolynomialExpFamily([2, 4])
+    th = np.array([1.0, -0.5])
+    n, R = 1000, 2000
+    x = fam.sample(th, n * R, seed=50)[:, 0].reshape(R, n)
+    z = np.sqrt(n) * (fam.sm_estimates(x) - th)
+    cov, se = sm.covariance_with_stderr(z)
+    verify.close("sm.asymptotic_normality", cov, fam.sandwich(th), stderr=se)
+    with pytest.raises(AssertionError):
+        verify.close("sm.asymptotic_normality", cov, np.linalg.inv(fam.cov(th)), stderr=se)
+    A, _ = fam.ism_parameters(th)
+    with pytest.raises(AssertionError):
+        verify.close("sm.asymptotic_normality", cov, np.linalg.inv(A), stderr=se)
+
+
+def test_hutchinson_variance_gaussian_formula_for_rademacher_fails():
+    """2 ||S||_F^2 (the Gaussian value) claimed for Rademacher probes."""
+    d, N = 5, 200_000
+    M = cp.rng.normals(d, d, seed=60) + 3 * np.eye(d)
+    S = 0.5 * (M + M.T)
+    v = np.where(cp.rng.uniforms(N * d, seed=62).reshape(N, d) < 0.5, -1.0, 1.0)
+    quad = np.einsum("na,ab,nb->n", v, M, v)
+    dev2 = (quad - quad.mean()) ** 2
+    se = dev2.std() / np.sqrt(N)
+    exact = 2 * (np.sum(S**2) - np.sum(np.diag(S) ** 2))
+    verify.close("sm.hutchinson_variance", dev2.mean(), exact, stderr=se)
+    with pytest.raises(AssertionError):
+        verify.close("sm.hutchinson_variance", dev2.mean(), 2 * np.sum(S**2), stderr=se)

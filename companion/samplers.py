@@ -1,0 +1,550 @@
+"""Reverse-time samplers for the OU forward process.
+
+The reverse process Y_t = X_{T-t} solves dY = (Y + 2 grad log q_{T-t}(Y)) dt + sqrt(2) dB,
+and the probability-flow ODE dY/dt = Y + grad log q_{T-t}(Y) has the same marginals. On a
+reverse-time grid 0 = t_0 < ... < t_N = T - delta (see :mod:`companion.schedules`) with steps
+h_k = t_{k+1} - t_k and scores s_k = grad log q_{T - t_k}, the samplers are
+
+* ``"em"``   Euler-Maruyama:  y + h (y + 2 s_k(y)) + sqrt(2h) z
+* ``"ei"``   exponential integrator (score frozen on the step, the rest solved exactly):
+             e^h y + 2 (e^h - 1) s_k(y) + sqrt(e^{2h} - 1) z
+* ``"heun"`` Heun's second-order method on the probability-flow ODE (no noise)
+* ``"pc"``   predictor-corrector: the ``"ei"`` step, then one Langevin step
+             y + eps s_{k+1}(y) + sqrt(2 eps) z' with eps = ``corrector_step`` * sigma^2_{T - t_{k+1}}
+
+With the exact score of a :class:`~companion.targets.GaussianMixture` target (the default),
+every step runs inside one fused parallel Numba kernel: the score of the K-component mixture
+for each particle, the update and the fresh noise, drawn from the counter-based generator
+(particle i, step k uses counter step k + 1; the corrector uses step N + 1 + k), so the output
+does not depend on the number of threads. ``score_error`` adds a constant vector of that norm
+to the score, an error of exactly that L2 size under every law. Any callable
+``score(tau, y)`` may be given instead (a slower NumPy path with the same noise).
+
+For Gaussian data every step is affine in y plus Gaussian noise, so the law of the output is
+Gaussian and :func:`gaussian_output_law` computes it exactly.
+"""
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
+
+from . import rng
+from ._validate import check_array, check_float, check_int, check_seed
+from .targets import GaussianMixture, _gaussian_params
+
+__all__ = ["sample", "gaussian_output_law", "METHODS"]
+
+METHODS = ("em", "ei", "heun", "pc")
+_CODES = {m: i for i, m in enumerate(METHODS)}
+_GROUP_FROM_D = 8       # from this dimension on, particles advance in fixed groups of four
+_CHUNK = 64             # groups of particles per parallel task
+
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+_POW2 = 2.0 ** np.arange(-1100, 1, dtype=float)
+_EXP_COEF = 1.0 / np.cumprod(np.concatenate([[1.0], np.arange(1.0, 14.0)]))   # 1/k!, k <= 13
+
+
+@njit(cache=True, inline="never", fastmath=False)
+def _exp_nonpos(x):
+    """e^x for x <= 0 to within one ulp of np.exp (Cody-Waite reduction, degree-13 Taylor).
+
+    Compiled without fast-math, so the reduction is evaluated exactly as written; cheaper than
+    the C library's exp, which dominates the cost of responsibilities in low dimension.
+    """
+    if x < -745.0:
+        return 0.0
+    n = np.floor(x * _INV_LN2 + 0.5)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    p = _EXP_COEF[13]
+    for j in range(12, -1, -1):
+        p = p * r + _EXP_COEF[j]
+    return p * _POW2[int(n) + 1100]
+
+
+@intrinsic
+def _int_bits_as_float(typingctx, bits):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits``."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _exp_nonpos_vec(x):
+    """e^x for x <= 0, straight-line code so that a loop over components vectorises.
+
+    Same reduction and degree-13 polynomial as :func:`_exp_nonpos`, with 2^n built from its
+    bits; under fast-math the two-part reduction may be merged, which bounds the relative
+    error by about 1e-13 (for the weights of a mixture, far below any tolerance). Arguments
+    below -708 are clamped there: such a weight, e^-708 ~ 3e-308 relative, is immaterial.
+    """
+    x = max(x, -708.0)
+    n = np.floor(x * _INV_LN2 + 0.5)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    p = ((((((((((((1.6059043836821613e-10 * r + 2.08767569878681e-09) * r + 2.505210838544172e-08) * r + 2.755731922398589e-07) * r + 2.7557319223985893e-06) * r
+                   + 2.48015873015873e-05) * r + 0.0001984126984126984) * r + 0.001388888888888889) * r + 0.008333333333333333) * r + 0.041666666666666664) * r
+             + 0.16666666666666666) * r + 0.5) * r + 1.0) * r + 1.0
+    return p * _int_bits_as_float((np.int64(n) + 1023) << 52)
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _score_upto_2d(Y, t, c0, centersT, precT, bias, lk, pd, out):
+    """d = 1 or 2: one flat loop over the components, the small matrix algebra written out."""
+    d = centersT.shape[1]
+    K = centersT.shape[2]
+    y0 = Y[0, 0]
+    y1 = Y[0, 1] if d == 2 else 0.0
+    top = -np.inf
+    for k in range(K):
+        dx = y0 - centersT[t, 0, k]
+        if d == 2:
+            dy = y1 - centersT[t, 1, k]
+            px = precT[t, 0, 0, k] * dx + precT[t, 0, 1, k] * dy
+            py = precT[t, 1, 0, k] * dx + precT[t, 1, 1, k] * dy
+            q = px * dx + py * dy
+            pd[1, k] = py
+        else:
+            px = precT[t, 0, 0, k] * dx
+            q = px * dx
+        pd[0, k] = px
+        v = c0[t, k] - 0.5 * q
+        lk[k] = v
+        top = max(top, v)
+    tot = 0.0
+    for k in range(K):
+        e = _exp_nonpos_vec(lk[k] - top)
+        lk[k] = e
+        tot += e
+    inv = 1.0 / tot
+    for a in range(d):
+        acc = 0.0
+        for k in range(K):
+            acc += lk[k] * pd[a, k]
+        out[0, a] = bias[a] - acc * inv
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _one_score(Y, t, c0, centersT, precT, bias, lk, pd, diff, out):
+    """Score of the particle Y[0] under the mixture of grid point t, plus bias, into out[0].
+
+    Low-dimensional path: the arrays are stored component-last (centersT[t, b, k],
+    precT[t, a, b, k]) so that every inner loop runs over the K components and vectorises.
+    """
+    d = centersT.shape[1]
+    K = centersT.shape[2]
+    if d <= 2:
+        _score_upto_2d(Y, t, c0, centersT, precT, bias, lk, pd, out)
+        return
+    for k in range(K):
+        lk[k] = 0.0
+    for b in range(d):
+        yb = Y[0, b]
+        for k in range(K):
+            diff[b, k] = yb - centersT[t, b, k]
+    for a in range(d):
+        for k in range(K):
+            pd[a, k] = 0.0
+        for b in range(d):
+            for k in range(K):
+                pd[a, k] += precT[t, a, b, k] * diff[b, k]
+        for k in range(K):
+            lk[k] += pd[a, k] * diff[a, k]
+    top = -np.inf
+    for k in range(K):
+        lk[k] = c0[t, k] - 0.5 * lk[k]
+        top = max(top, lk[k])
+    tot = 0.0
+    for k in range(K):
+        lk[k] = _exp_nonpos_vec(lk[k] - top)
+        tot += lk[k]
+    inv = 1.0 / tot
+    for a in range(d):
+        acc = bias[a]
+        for k in range(K):
+            acc -= lk[k] * inv * pd[a, k]
+        out[0, a] = acc
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _group_score(Y, t, c0, centers, prec, bias, lk, pdiff, diff, out):
+    """Scores of the four particles Y[0..3] under the mixture of grid point t, plus bias.
+
+    High-dimensional path: each precision entry, once loaded, serves four dot products, which
+    divides the memory traffic of the d^2 inner loop by four; each particle's sums run in the
+    same order whichever slot it occupies, so the result does not depend on its companions.
+    """
+    K, d = centers.shape[1], centers.shape[2]
+    for k in range(K):
+        for b in range(d):
+            cb = centers[t, k, b]
+            diff[0, b] = Y[0, b] - cb
+            diff[1, b] = Y[1, b] - cb
+            diff[2, b] = Y[2, b] - cb
+            diff[3, b] = Y[3, b] - cb
+        q0 = 0.0
+        q1 = 0.0
+        q2 = 0.0
+        q3 = 0.0
+        for a in range(d):
+            acc0 = 0.0
+            acc1 = 0.0
+            acc2 = 0.0
+            acc3 = 0.0
+            for b in range(d):
+                p = prec[t, k, a, b]
+                acc0 += p * diff[0, b]
+                acc1 += p * diff[1, b]
+                acc2 += p * diff[2, b]
+                acc3 += p * diff[3, b]
+            pdiff[0, k, a] = acc0
+            pdiff[1, k, a] = acc1
+            pdiff[2, k, a] = acc2
+            pdiff[3, k, a] = acc3
+            q0 += acc0 * diff[0, a]
+            q1 += acc1 * diff[1, a]
+            q2 += acc2 * diff[2, a]
+            q3 += acc3 * diff[3, a]
+        lk[0, k] = c0[t, k] - 0.5 * q0
+        lk[1, k] = c0[t, k] - 0.5 * q1
+        lk[2, k] = c0[t, k] - 0.5 * q2
+        lk[3, k] = c0[t, k] - 0.5 * q3
+    for j in range(4):
+        top = -np.inf
+        for k in range(K):
+            top = max(top, lk[j, k])
+        tot = 0.0
+        for k in range(K):
+            e = _exp_nonpos_vec(lk[j, k] - top)
+            lk[j, k] = e
+            tot += e
+        inv = 1.0 / tot
+        for a in range(d):
+            out[j, a] = bias[a]
+        for k in range(K):
+            r = lk[j, k] * inv
+            for a in range(d):
+                out[j, a] -= r * pdiff[j, k, a]
+
+
+@njit(cache=True, fastmath=True)
+def _advance_group(p, G, n, N, d, y0, method, h, ca, cs, cz, eps, c0, centers, prec, centersT,
+                   precT, bias, seed, keep_path, path, out, Y, S1, S2, TT, z, lk, pdiff, diff,
+                   lk1, pd1, diff1):
+    """Run particles G p .. G p + G - 1 through every step of the sampler.
+
+    A last group with fewer than G particles is padded with copies of its last particle; the
+    copies are computed and thrown away.
+    """
+    i0 = G * p
+    m = min(G, n - i0)
+    for j in range(G):
+        src = i0 + min(j, m - 1)
+        for a in range(d):
+            Y[j, a] = y0[src, a]
+    if keep_path:
+        for j in range(m):
+            path[i0 + j, 0] = Y[j]
+    for k in range(N):
+        if G == 4:
+            _group_score(Y, k, c0, centers, prec, bias, lk, pdiff, diff, S1)
+        else:
+            _one_score(Y, k, c0, centersT, precT, bias, lk1, pd1, diff1, S1)
+        if method == 2:                                   # Heun on the PF-ODE
+            hk = h[k]
+            for j in range(G):
+                for a in range(d):
+                    TT[j, a] = Y[j, a] + hk * (Y[j, a] + S1[j, a])
+            if G == 4:
+                _group_score(TT, k + 1, c0, centers, prec, bias, lk, pdiff, diff, S2)
+            else:
+                _one_score(TT, k + 1, c0, centersT, precT, bias, lk1, pd1, diff1, S2)
+            for j in range(G):
+                for a in range(d):
+                    Y[j, a] = Y[j, a] + 0.5 * hk * ((Y[j, a] + S1[j, a]) + (TT[j, a] + S2[j, a]))
+        else:                                             # EM, EI, PC predictor
+            for j in range(m):
+                rng._fill_normals(seed, k + 1, i0 + j, z)
+                for a in range(d):
+                    Y[j, a] = ca[k] * Y[j, a] + cs[k] * S1[j, a] + cz[k] * z[a]
+            for j in range(m, G):
+                for a in range(d):
+                    Y[j, a] = Y[m - 1, a]
+            if method == 3:                               # Langevin corrector
+                if G == 4:
+                    _group_score(Y, k + 1, c0, centers, prec, bias, lk, pdiff, diff, S2)
+                else:
+                    _one_score(Y, k + 1, c0, centersT, precT, bias, lk1, pd1, diff1, S2)
+                e = eps[k]
+                sd = np.sqrt(2.0 * e)
+                for j in range(m):
+                    rng._fill_normals(seed, N + 1 + k, i0 + j, z)
+                    for a in range(d):
+                        Y[j, a] = Y[j, a] + e * S2[j, a] + sd * z[a]
+                for j in range(m, G):
+                    for a in range(d):
+                        Y[j, a] = Y[m - 1, a]
+        if keep_path:
+            for j in range(m):
+                path[i0 + j, k + 1] = Y[j]
+    for j in range(m):
+        out[i0 + j] = Y[j]
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _reverse_kernel(y0, method, h, ca, cs, cz, eps, c0, centers, prec, centersT, precT, bias,
+                    seed, keep_path, path, out):
+    # From d = _GROUP_FROM_D on, particles advance in fixed groups of four (4p .. 4p + 3);
+    # below, one at a time. The grouping depends on d only, never on the threads. Step k: y <- ca_k y + cs_k s_k(y) + cz_k z (EM, EI, PC
+    # predictor).
+    n, d = y0.shape
+    N = h.shape[0]
+    K = c0.shape[1]
+    G = 4 if d >= _GROUP_FROM_D else 1
+    n_groups = (n + G - 1) // G
+    n_chunks = (n_groups + _CHUNK - 1) // _CHUNK
+    for c in prange(n_chunks):
+        # work arrays once per chunk of groups (the chunking is fixed, not per thread)
+        Y = np.empty((4, d))
+        S1 = np.empty((4, d))
+        S2 = np.empty((4, d))
+        TT = np.empty((4, d))
+        z = np.empty(d)
+        lk = np.empty((4, K))
+        pdiff = np.empty((4, K, d))
+        diff = np.empty((4, d))
+        lk1 = np.empty(K)
+        pd1 = np.empty((d, K))
+        diff1 = np.empty((d, K))
+        for p in range(c * _CHUNK, min((c + 1) * _CHUNK, n_groups)):
+            _advance_group(p, G, n, N, d, y0, method, h, ca, cs, cz, eps, c0, centers, prec,
+                           centersT, precT, bias, seed, keep_path, path, out, Y, S1, S2, TT, z,
+                           lk, pdiff, diff, lk1, pd1, diff1)
+
+
+def _check_grid(grid, T):
+    g = check_array(grid, "grid", ndim=1)
+    if g.size < 2 or g[0] != 0.0 or np.any(np.diff(g) <= 0):
+        raise ValueError("grid must start at 0 and increase strictly (at least two points)")
+    if g[-1] > T:
+        raise ValueError(f"grid must end at or before T={T}, got {g[-1]}")
+    return g
+
+
+def _start(target, start, n, T, seed):
+    d = target.dim
+    if isinstance(start, str):
+        if start == "gaussian":
+            return rng.normals(n, d, seed, step=0)
+        if start == "exact":
+            return target.at(T).sample(n, seed)
+        raise ValueError("start must be 'gaussian', 'exact' or an array of shape (n, d)")
+    y0 = check_array(start, "start", shape=(n, d))
+    return y0
+
+
+def sample(target, T, grid, n, seed, method="ei", start="gaussian", score=None,
+           score_error=0.0, corrector_step=0.1, return_path=False):
+    """Run a reverse-time sampler and return the particles at the end of the grid.
+
+    Parameters
+    ----------
+    target : GaussianMixture
+        The data law q; its exact scores are used unless ``score`` is given.
+    T : float
+        Horizon of the forward process.
+    grid : array_like
+        Reverse times 0 = t_0 < ... < t_N <= T (the sampler outputs an approximate draw of
+        q_{T - t_N}); see :mod:`companion.schedules`.
+    n : int
+        Number of particles.
+    seed : int
+    method : {"em", "ei", "heun", "pc"}
+    start : "gaussian", "exact" or array (n, d)
+        N(0, I), the exact q_T, or given points.
+    score : callable, optional
+        ``score(tau, y) -> (n, d)``, the score at forward time tau; replaces the exact score.
+    score_error : float
+        Norm of the constant vector (along the first axis) added to the exact score.
+    corrector_step : float
+        Langevin step of the ``"pc"`` corrector, relative to sigma^2 at that time.
+    return_path : bool
+        Return every grid point, shape (n, N + 1, d), instead of the end points.
+
+    Examples
+    --------
+    >>> import companion as cp
+    >>> mu = cp.targets.bimodal()
+    >>> y = sample(mu, 3.0, cp.schedules.uniform(3.0, 20, delta=0.05), 1000, seed=1)
+    >>> y.shape
+    (1000, 1)
+    """
+    if not isinstance(target, GaussianMixture):
+        raise ValueError("target must be a GaussianMixture")
+    T = check_float(T, "T", low=0.0, low_open=True)
+    g = _check_grid(grid, T)
+    n = check_int(n, "n", low=1)
+    seed = check_seed(seed)
+    if method not in _CODES:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    score_error = check_float(score_error, "score_error", low=0.0)
+    corrector_step = check_float(corrector_step, "corrector_step", low=0.0, low_open=True)
+    if score is not None and not callable(score):
+        raise ValueError("score must be a callable score(tau, y)")
+    d = target.dim
+    taus = T - g
+    if taus[-1] <= 0 and (method in ("heun", "pc") or score is None):
+        if not target.has_density:
+            raise ValueError("the grid must stop before T (delta > 0): the target has no "
+                             "density, so its score at tau = 0 does not exist")
+    y0 = _start(target, start, n, T, seed)
+    h = np.diff(g)
+    eps = corrector_step * (-np.expm1(-2.0 * taus[1:]))
+    bias = np.zeros(d)
+    bias[0] = score_error
+    if score is not None:
+        return _sample_callable(score, y0, taus, h, eps, bias, method, seed, return_path)
+    K = target.n_components
+    N1 = g.size
+    centers = np.empty((N1, K, d))
+    prec = np.empty((N1, K, d, d))
+    logdet = np.empty((N1, K))
+    for j, tau in enumerate(taus):
+        q = target.at(tau) if tau > 0 else target
+        params = _gaussian_params(q.covs)
+        if params is None:
+            # only reachable at tau = 0 for the last point of em/ei, where it is not used
+            params = (np.zeros((K, d, d)), np.zeros(K))
+        centers[j] = q.means
+        prec[j], logdet[j] = params
+    with np.errstate(divide="ignore"):
+        c0 = np.log(target.weights)[None, :] - 0.5 * logdet
+    if method == "em":
+        ca, cs, cz = 1.0 + h, 2.0 * h, np.sqrt(2.0 * h)
+    else:
+        ca, cs, cz = np.exp(h), 2.0 * np.expm1(h), np.sqrt(np.expm1(2.0 * h))
+    out = np.empty((n, d))
+    path = np.empty((n, N1, d)) if return_path else np.empty((1, 1, 1))
+    if d >= _GROUP_FROM_D:     # the grouped path reads component-first arrays
+        centersT, precT = np.empty((1, 1, 1)), np.empty((1, 1, 1, 1))
+    else:                      # the low-dimensional path reads component-last ones
+        centersT = np.ascontiguousarray(centers.transpose(0, 2, 1))
+        precT = np.ascontiguousarray(prec.transpose(0, 2, 3, 1))
+        centers, prec = np.empty((1, 1, 1)), np.empty((1, 1, 1, 1))
+    _reverse_kernel(np.ascontiguousarray(y0), _CODES[method], h, ca, cs, cz, eps, c0, centers,
+                    prec, centersT, precT, bias, np.uint64(seed), return_path, path, out)
+    return path if return_path else out
+
+
+def _sample_callable(score, y0, taus, h, eps, bias, method, seed, return_path):
+    """The same samplers with a user score, in NumPy, on the same noise as the kernel."""
+    n, d = y0.shape
+    N = h.size
+    y = y0.copy()
+    path = [y.copy()] if return_path else None
+
+    def s(j, x):
+        v = np.asarray(score(float(taus[j]), x), dtype=float)
+        if v.shape != x.shape or not np.all(np.isfinite(v)):
+            raise ValueError(f"score must return finite values of shape {x.shape}")
+        return v + bias
+
+    for k in range(N):
+        hk = h[k]
+        sk = s(k, y)
+        if method == "em":
+            y = y + hk * (y + 2.0 * sk) + np.sqrt(2.0 * hk) * rng.normals(n, d, seed, step=k + 1)
+        elif method == "heun":
+            tmp = y + hk * (y + sk)
+            y = y + 0.5 * hk * ((y + sk) + (tmp + s(k + 1, tmp)))
+        else:
+            eh = np.exp(hk)
+            y = (eh * y + 2.0 * (eh - 1.0) * sk
+                 + np.sqrt(np.expm1(2.0 * hk)) * rng.normals(n, d, seed, step=k + 1))
+            if method == "pc":
+                y = (y + eps[k] * s(k + 1, y)
+                     + np.sqrt(2.0 * eps[k]) * rng.normals(n, d, seed, step=N + 1 + k))
+        if return_path:
+            path.append(y.copy())
+    return np.stack(path, axis=1) if return_path else y
+
+
+def gaussian_output_law(target, T, grid, method="ei", start="gaussian", score_error=0.0,
+                        corrector_step=0.1):
+    """Exact mean and covariance of a sampler's output when the data law is Gaussian.
+
+    With q = N(m, C), the score at forward time tau is affine,
+    s(y) = -P_tau (y - alpha_tau m) + b with P_tau = (alpha_tau^2 C + sigma_tau^2 I)^{-1} and b
+    the score error, so each step maps y to A y + c plus independent N(0, Q) noise, and the
+    law of the output is N(mu, Sigma) with mu <- A mu + c, Sigma <- A Sigma A^T + Q.
+
+    Returns
+    -------
+    mean : ndarray, shape (d,)
+    cov : ndarray, shape (d, d)
+
+    Examples
+    --------
+    >>> import numpy as np, companion as cp
+    >>> q = cp.gaussian([1.0], [[0.5]])
+    >>> m, c = gaussian_output_law(q, 4.0, cp.schedules.uniform(4.0, 400), start="exact")
+    >>> bool(abs(m[0] - 1.0) < 0.05 and abs(c[0, 0] - 0.5) < 0.05)
+    True
+    """
+    if not isinstance(target, GaussianMixture) or target.n_components != 1:
+        raise ValueError("target must be a Gaussian (a GaussianMixture with one component)")
+    T = check_float(T, "T", low=0.0, low_open=True)
+    g = _check_grid(grid, T)
+    if method not in _CODES:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    score_error = check_float(score_error, "score_error", low=0.0)
+    corrector_step = check_float(corrector_step, "corrector_step", low=0.0, low_open=True)
+    d = target.dim
+    m, C = target.means[0], target.covs[0]
+    I = np.eye(d)
+    bias = np.zeros(d)
+    bias[0] = score_error
+    taus = T - g
+    if taus[-1] <= 0 and method in ("heun", "pc") and np.linalg.eigvalsh(C).min() <= 0:
+        raise ValueError("the grid must stop before T (delta > 0) for a singular covariance")
+
+    def affine_score(j):
+        tau = taus[j]
+        a, s2 = np.exp(-tau), -np.expm1(-2.0 * tau)
+        P = np.linalg.inv(a * a * C + s2 * I)
+        return P, P @ (a * m) + bias                      # s(y) = -P y + r
+
+    if not isinstance(start, str):
+        raise ValueError("start must be 'gaussian' or 'exact' for the exact output law")
+    if start == "gaussian":
+        mu, S = np.zeros(d), I.copy()
+    elif start == "exact":
+        mu, S = np.exp(-T) * m, np.exp(-2 * T) * C + (-np.expm1(-2 * T)) * I
+    else:
+        raise ValueError("start must be 'gaussian' or 'exact'")
+    for k in range(g.size - 1):
+        h = g[k + 1] - g[k]
+        P, r = affine_score(k)
+        if method == "em":
+            A, c, Q = (1 + h) * I - 2 * h * P, 2 * h * r, 2 * h * I
+        elif method in ("ei", "pc"):
+            eh = np.exp(h)
+            A, c, Q = eh * I - 2 * (eh - 1) * P, 2 * (eh - 1) * r, np.expm1(2 * h) * I
+        else:
+            P1, r1 = affine_score(k + 1)
+            F0, F1 = I - P, I - P1
+            A = I + 0.5 * h * (F0 + F1 @ (I + h * F0))
+            c = 0.5 * h * (r + F1 @ (h * r) + r1)
+            Q = np.zeros((d, d))
+        mu, S = A @ mu + c, A @ S @ A.T + Q
+        if method == "pc":
+            P1, r1 = affine_score(k + 1)
+            e = corrector_step * (-np.expm1(-2.0 * taus[k + 1]))
+            A2 = I - e * P1
+            mu, S = A2 @ mu + e * r1, A2 @ S @ A2.T + 2 * e * I
+    return mu, 0.5 * (S + S.T)
