@@ -39,7 +39,7 @@ __all__ = [
     "fit_noise_prediction",
     "sandwich_ism", "sandwich_least_squares",
     "hutchinson_divergence", "sliced_divergence", "fd_jacobian",
-    "binned_means", "covariance_with_stderr",
+    "binned_means", "covariance_with_stderr", "loglog_slope_stderr", "edgeworth_ks_offset",
 ]
 
 _CHUNK = 8192
@@ -277,8 +277,9 @@ def _rbf_kernel(x, centers, width, affine, theta, want_field, phi, dphi, s, div,
 class RBFScoreModel(_LinearScoreModel):
     """Score model linear in Gaussian-bump features, in any dimension d.
 
-    ``s_theta(x) = b + c x + sum_k psi_k(x) w_k`` with ``psi_k(x) = exp(-|x - c_k|^2 / (2 h^2))``;
-    the parameter vector is ``theta = (b_1..b_d, c, w_{1,1}, .., w_{1,d}, w_{2,1}, ..)`` when
+    ``s_theta(x) = w_0 + beta x + sum_k psi_k(x) w_k`` with
+    ``psi_k(x) = exp(-|x - c_k|^2 / (2 ell^2))`` (the symbols of chapter 2); the parameter
+    vector is ``theta = (w_{0,1}..w_{0,d}, beta, w_{1,1}, .., w_{1,d}, w_{2,1}, ..)`` when
     ``affine`` is true (``p = d + 1 + K d``), and the bump weights alone otherwise
     (``p = K d``). The field is not constrained to be a gradient, like a neural-network score.
 
@@ -286,7 +287,7 @@ class RBFScoreModel(_LinearScoreModel):
     ----------
     centers : array_like, shape (K, d)
     width : float, > 0
-        The common bandwidth ``h`` of the bumps.
+        The common length scale ``ell`` of the bumps.
     affine : bool
         Include a constant field and a multiple of the identity field ``x``.
 
@@ -552,10 +553,14 @@ class PolynomialExpFamily(_LinearScoreModel):
         p = k.size
         A = np.empty((R, p, p))
         b = np.empty((R, p))
-        for i in range(p):
-            b[:, i] = k[i] * (k[i] - 1) * np.mean(x ** max(k[i] - 2, 0), axis=1)
-            for j in range(i, p):
-                A[:, i, j] = A[:, j, i] = k[i] * k[j] * np.mean(x ** (k[i] + k[j] - 2), axis=1)
+        rows = max(1, (1 << 20) // n)          # blocks of rows: bounded temporaries for any R
+        for lo in range(0, R, rows):
+            blk = x[lo:lo + rows]
+            for i in range(p):
+                b[lo:lo + rows, i] = k[i] * (k[i] - 1) * np.mean(blk ** max(k[i] - 2, 0), axis=1)
+                for j in range(i, p):
+                    A[lo:lo + rows, i, j] = A[lo:lo + rows, j, i] = (
+                        k[i] * k[j] * np.mean(blk ** (k[i] + k[j] - 2), axis=1))
         return -np.linalg.solve(A, b[:, :, None])[:, :, 0]
 
 
@@ -1106,3 +1111,74 @@ def covariance_with_stderr(z):
     cov = prod.sum(axis=0) / (R - 1)
     se = prod.std(axis=0, ddof=1) / np.sqrt(R)
     return cov, se
+
+
+def loglog_slope_stderr(x, runs):
+    """Standard error of the log-log slope fitted to the means of independent replicates.
+
+    ``verify.slope`` fits ``log mean_i = c + p log x_i`` by least squares. With ``r``
+    independent positive replicates per point (``runs``, shape ``(len(x), r)``), the delta
+    method gives ``Var(log mean_i) ~ v / r`` with ``v`` the squared coefficient of variation of
+    the replicates; ``v`` is pooled over the points (for an excess loss that scales like
+    ``C / x`` the relative spread does not depend on ``x``), and the slope, a fixed linear
+    combination ``sum_i w_i log mean_i``, has variance ``sum_i w_i^2 v / r``.
+
+    Parameters
+    ----------
+    x : array_like, shape (m,), positive, m >= 3
+    runs : array_like, shape (m, r), positive, r >= 2
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 4.0])
+    >>> runs = np.outer(1 / x, [0.9, 1.1])              # relative sd 0.1414 at every point
+    >>> round(loglog_slope_stderr(x, runs), 4)          # (0.1414 / sqrt 2) / (sqrt 2 log 2)
+    0.102
+    """
+    x = check_array(x, "x", ndim=1)
+    y = check_array(runs, "runs", ndim=2)
+    m, r = y.shape
+    if x.size != m or m < 3 or r < 2:
+        raise ValueError(f"runs must have shape ({x.size}, r) with r >= 2, and x at least 3 "
+                         f"entries; got x {x.shape}, runs {y.shape}")
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and runs must be positive")
+    lx = np.log(x)
+    w = (lx - lx.mean()) / np.sum((lx - lx.mean()) ** 2)
+    cv2 = np.mean(np.var(y, axis=1, ddof=1) / np.mean(y, axis=1) ** 2)
+    return float(np.sqrt(cv2 / r * np.sum(w * w)))
+
+
+def edgeworth_ks_offset(u):
+    """First-order distance between the law of a standardised statistic and N(0, 1).
+
+    For a statistic ``u`` standardised by its *limit* variance, with mean ``mu`` and skewness
+    ``gamma`` of order ``n^{-1/2}``, the Edgeworth expansion gives
+    ``P(u <= x) - Phi(x) = -phi(x) (mu + gamma (x^2 - 1) / 6) + O(1/n)``; this returns the
+    supremum over x of the first-order term, with ``mu`` and ``gamma`` estimated from the
+    sample ``u``. It is the offset that a Kolmogorov-Smirnov test of ``u`` against
+    ``Phi`` sees even when the limit theorem is right: the test is fair only when the
+    offset is well below its critical value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from companion import rng
+    >>> u = rng.normals(100_000, 1, seed=0)[:, 0] + 0.1       # shifted by 0.1: 0.1 phi(0)
+    >>> round(edgeworth_ks_offset(u), 2)
+    0.04
+    """
+    v = check_array(u, "u", ndim=1)
+    if v.size < 3:
+        raise ValueError("u must hold at least 3 values")
+    mu = v.mean()
+    c = v - mu
+    gamma = np.mean(c**3) / np.mean(c**2) ** 1.5
+    xs = np.linspace(-8.0, 8.0, 3201)
+    phi = np.exp(-0.5 * xs**2) / np.sqrt(2.0 * np.pi)
+    return float(np.max(np.abs(phi * (mu + gamma * (xs**2 - 1.0) / 6.0))))

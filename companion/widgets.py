@@ -5,13 +5,16 @@ matplotlib figure. The figure for the initial value is drawn into the output are
 the cell shows it even before the slider is moved; the chapters also draw a static version
 of the same picture, which is what the website shows without a kernel.
 """
+import re
+
 import numpy as np
 
 from ._validate import check_float, check_int, check_seed
 from .targets import GaussianMixture
 
 __all__ = ["ou_marginal_figure", "ou_marginal_explorer", "tweedie_denoiser_figure",
-           "tweedie_denoiser_explorer"]
+           "tweedie_denoiser_explorer", "reverse_flow_figure", "reverse_flow_animation",
+           "sampler_explorer"]
 
 
 def ou_marginal_figure(mixture, t, n=4000, seed=0, ax=None, bins=60):
@@ -123,3 +126,143 @@ def tweedie_denoiser_explorer(mixture, sigma0=0.5):
     slider.observe(draw, names="value")
     draw()
     return w.VBox([slider, out])
+
+
+def _density_grid(mixture, lim, n_grid=121):
+    g = np.linspace(-lim, lim, n_grid)
+    X, Y = np.meshgrid(g, g, indexing="xy")
+    pts = np.stack([X.ravel(), Y.ravel()], axis=1)
+    return X, Y, mixture.pdf(pts).reshape(X.shape)
+
+
+def _check_flow_args(target, T, grid):
+    from .samplers import _check_grid
+
+    if not isinstance(target, GaussianMixture) or target.dim != 2:
+        raise ValueError("target must be a 2-D GaussianMixture")
+    T = check_float(T, "T", low=0.0, low_open=True)
+    return T, _check_grid(grid, T)
+
+
+def reverse_flow_figure(target, T, grid, n=1500, seed=0, snapshots=(0.0, 0.6, 0.85, 1.0),
+                        methods=("ei", "heun"), lim=3.5):
+    """Particles of reverse-time samplers at a few fractions of the run, one row per method.
+
+    Each panel shows the particles over the contours of the exact marginal q_{T-t} at that
+    time, so the particles should sit on the density they are meant to follow.
+    """
+    import matplotlib.pyplot as plt
+
+    from .samplers import sample
+
+    T, grid = _check_flow_args(target, T, grid)
+    n = check_int(n, "n", low=1)
+    fig, axes = plt.subplots(len(methods), len(snapshots),
+                             figsize=(2.6 * len(snapshots), 2.7 * len(methods)),
+                             squeeze=False, sharex=True, sharey=True)
+    for r, method in enumerate(methods):
+        path = sample(target, T, grid, n, seed=seed, method=method, return_path=True)
+        for c, frac in enumerate(snapshots):
+            k = int(round(frac * (grid.size - 1)))
+            ax = axes[r, c]
+            X, Y, Z = _density_grid(target.at(T - grid[k]), lim)
+            ax.contour(X, Y, Z, levels=6, colors="0.6", linewidths=0.6)
+            ax.scatter(path[:, k, 0], path[:, k, 1], s=1.5, alpha=0.5, color="#1f4e79")
+            ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+            if r == 0:
+                ax.set_title(f"$t = {grid[k]:.2f}$")
+            if c == 0:
+                ax.set_ylabel({"em": "Euler-Maruyama", "ei": "exp. integrator (SDE)",
+                               "heun": "Heun (PF-ODE)", "pc": "predictor-corrector"}[method])
+    fig.tight_layout()
+    return fig
+
+
+def reverse_flow_animation(target, T, grid, n=600, seed=0, method="ei", frames=16, lim=3.5):
+    """A JavaScript animation (matplotlib's ``to_jshtml``) of particles running a sampler.
+
+    It plays in a browser without a Python kernel, so the static website shows it moving.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib import animation
+    from IPython.display import HTML
+
+    from .samplers import sample
+
+    T, grid = _check_flow_args(target, T, grid)
+    frames = check_int(frames, "frames", low=2)
+    path = sample(target, T, grid, check_int(n, "n", low=1), seed=seed, method=method,
+                  return_path=True)
+    idx = np.unique(np.round(np.linspace(0, grid.size - 1, frames)).astype(int))
+    fig, ax = plt.subplots(figsize=(3.8, 3.8), dpi=72)
+    X, Y, Z = _density_grid(target, lim)
+    ax.contour(X, Y, Z, levels=6, colors="0.7", linewidths=0.6)
+    pts = ax.scatter(path[:, 0, 0], path[:, 0, 1], s=2, alpha=0.6, color="#1f4e79")
+    title = ax.set_title("")
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+
+    def update(j):
+        k = idx[j]
+        pts.set_offsets(path[:, k, :])
+        title.set_text(f"{method}: reverse time t = {grid[k]:.2f} of {grid[-1]:.2f}")
+        return pts, title
+
+    anim = animation.FuncAnimation(fig, update, frames=idx.size, interval=150, blit=False)
+    html = anim.to_jshtml(default_mode="loop")
+    plt.close(fig)
+    # matplotlib links Font Awesome 4 from a CDN for the player's buttons; the book must work
+    # offline, and its theme already ships Font Awesome, so drop the external stylesheet
+    html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
+    return HTML(html)
+
+
+def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
+    """Controls for the number of steps, the schedule and the sampler.
+
+    Shows the sampler's output particles over the contours of q_delta and reports how far
+    their mean and covariance are from those of q_delta (Monte Carlo and discretisation error
+    together).
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import schedules
+    from .samplers import METHODS, sample
+
+    if not isinstance(target, GaussianMixture) or target.dim != 2:
+        raise ValueError("target must be a 2-D GaussianMixture")
+    T = check_float(T, "T", low=1.0)
+    delta = check_float(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
+    steps = w.IntSlider(value=20, min=2, max=200, step=1, description="steps",
+                        continuous_update=False)
+    schedule = w.Dropdown(options=["uniform", "bbdd23"], value="uniform", description="schedule")
+    method = w.Dropdown(options=list(METHODS), value="ei", description="sampler")
+    out = w.Output()
+    q_delta = target.at(delta)
+
+    def grid_for():
+        if schedule.value == "uniform":
+            return schedules.uniform(T, steps.value, delta=delta)
+        # kappa chosen so that the BBDD23 grid has about the requested number of steps
+        kappa = (T - 1 + np.log(1 / delta)) / steps.value
+        return schedules.bbdd23(T, delta, min(kappa, 1.0))
+
+    def draw(change=None):
+        grid = grid_for()
+        y = sample(target, T, grid, n, seed=seed, method=method.value)
+        fig, ax = plt.subplots(figsize=(4.4, 4.2))
+        X, Y, Z = _density_grid(q_delta, 3.5)
+        ax.contour(X, Y, Z, levels=6, colors="0.6", linewidths=0.6)
+        ax.scatter(y[:, 0], y[:, 1], s=2, alpha=0.5, color="#1f4e79")
+        err = np.linalg.norm(y.mean(0) - q_delta.mean()) + np.linalg.norm(np.cov(y.T) - q_delta.cov())
+        ax.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal",
+               title=f"{method.value}, {grid.size - 1} steps ({schedule.value}); "
+                     f"moment error {err:.3f}")
+        out.outputs = ()
+        out.append_display_data(fig)
+        plt.close(fig)
+
+    for c in (steps, schedule, method):
+        c.observe(draw, names="value")
+    draw()
+    return w.VBox([w.HBox([steps, schedule, method]), out])

@@ -181,3 +181,31 @@ def test_bounds_closed_forms():
         cp.bounds.kl_decay_bound(-1.0, 1.0)
     with pytest.raises(ValueError, match="d"):
         cp.bounds.lemma33_simple_bound(0, 1.0)
+
+
+def test_reverse_fokker_planck_residual_against_exact_derivatives():
+    # with the exact score, the residual's pieces are differences of closed forms: compare with
+    # the analytic value of the reversed OU equation, d/dt p + div((x + 2s) p) - Lap p = 0
+    mu = cp.targets.bimodal()
+    x = np.linspace(-3, 3, 13)[:, None]
+    r = cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3)
+    assert np.abs(r).max() < 1e-5
+    # a wrong coefficient leaves the analytic difference: c = 1/2 misses (1/2) * 2 div(s p) = Lap p
+    r_half = cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3, score_coeff=0.5)
+    q = mu.at(1.0)
+    h = 1e-4
+    lap = (q.pdf(x + h) - 2 * q.pdf(x) + q.pdf(x - h)) / h**2
+    np.testing.assert_allclose(r_half, -lap, atol=1e-5)
+
+
+def test_reverse_fokker_planck_residual_bad_input():
+    mu = cp.targets.bimodal()
+    x = np.zeros((3, 1))
+    with pytest.raises(ValueError, match="sde"):
+        cp.sde.reverse_fokker_planck_residual("OU", mu, 2.0, 1.0, x, 0.01)
+    with pytest.raises(ValueError, match="mixture"):
+        cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), None, 2.0, 1.0, x, 0.01)
+    with pytest.raises(ValueError, match="t"):
+        cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 2.0, x, 0.01)
+    with pytest.raises(ValueError, match="x"):
+        cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, np.zeros((3, 2)), 0.01)

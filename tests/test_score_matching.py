@@ -566,6 +566,40 @@ def test_covariance_with_stderr():
     np.testing.assert_allclose(se, gauss, rtol=0.05)
 
 
+def test_loglog_slope_stderr_predicts_the_spread_of_slopes():
+    """Replicates C/x times a mean of 20 squared normals: the delta-method standard error
+    matches the spread of the fitted slope over 400 independent experiments."""
+    x = 2000 * 2.0 ** np.arange(6)
+    slopes, ses = [], []
+    for e in range(400):
+        g = cp.rng.normals(6 * 8 * 20, 1, seed=1000 + e)[:, 0].reshape(6, 8, 20)
+        runs = (1 / x)[:, None] * np.mean(g**2, axis=2)
+        slopes.append(np.polyfit(np.log(x), np.log(runs.mean(axis=1)), 1)[0])
+        ses.append(sm.loglog_slope_stderr(x, runs))
+    assert abs(np.mean(slopes) + 1) < 0.01
+    np.testing.assert_allclose(np.mean(ses), np.std(slopes), rtol=0.1)
+
+
+def test_edgeworth_ks_offset_matches_the_exact_gamma_law():
+    """The standardised sum of 50 exponentials: the first-order Edgeworth offset, estimated from
+    a sample, against the exact sup |P(u <= x) - Phi(x)| of the gamma law."""
+    n = 50
+    u = (stats.gamma.ppf(cp.rng.uniforms(400_000, seed=3), n) - n) / np.sqrt(n)
+    xs = np.linspace(-8, 8, 4001)
+    exact = np.max(np.abs(stats.gamma.cdf(n + xs * np.sqrt(n), n) - stats.norm.cdf(xs)))
+    np.testing.assert_allclose(sm.edgeworth_ks_offset(u), exact, rtol=0.1)
+    assert sm.edgeworth_ks_offset(cp.rng.normals(400_000, 1, seed=4)[:, 0]) < 2e-3
+
+
+def test_family_estimates_are_the_same_in_blocks():
+    fam = sm.PolynomialExpFamily([2, 4])
+    th = np.array([1.0, -0.5])
+    x = fam.sample(th, 3 * 2**19, seed=5)[:, 0].reshape(3, 2**19)     # blocks of 2 rows
+    est = fam.sm_estimates(x)
+    for i in range(3):
+        np.testing.assert_allclose(est[i], fam.sm_estimates(x[i:i + 1])[0], rtol=1e-12)
+
+
 def test_monte_carlo_tools_bad_input():
     with pytest.raises(ValueError, match="jac"):
         sm.hutchinson_divergence(np.zeros((2, 3)), 10, 0)
@@ -601,6 +635,16 @@ def test_monte_carlo_tools_bad_input():
         sm.covariance_with_stderr(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="z"):
         sm.covariance_with_stderr(np.zeros(5))
+    with pytest.raises(ValueError, match="runs"):
+        sm.loglog_slope_stderr([1.0, 2.0, 4.0], np.ones((3, 1)))
+    with pytest.raises(ValueError, match="runs"):
+        sm.loglog_slope_stderr([1.0, 2.0], np.ones((2, 3)))
+    with pytest.raises(ValueError, match="positive"):
+        sm.loglog_slope_stderr([1.0, 2.0, 4.0], -np.ones((3, 2)))
+    with pytest.raises(ValueError, match="u"):
+        sm.edgeworth_ks_offset(np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="u"):
+        sm.edgeworth_ks_offset([0.0, 1.0])
 
 
 # --------------------------------------------------------------------------- the widget

@@ -236,3 +236,18 @@ def test_status_page_reports_real_runs(site):
     m = re.search(r"In total (\d+) checks passed in ([\d.]+) s", text)
     assert m and int(m.group(1)) > 0 and float(m.group(2)) > 0, "status page has no totals"
     assert "FAILED" not in text
+
+
+@pytest.mark.site
+def test_a_downloaded_notebook_runs(site, tmp_path):
+    """The .ipynb offered for download executes on its own, away from the book's folder."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    root, _ = site
+    nb = nbformat.read(root / "_sources" / "book" / "01_forward_process.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                     for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert text.count("[ok] ") >= 10 and "[FAIL]" not in text

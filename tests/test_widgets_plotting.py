@@ -38,3 +38,30 @@ def test_book_style_is_applied():
     assert matplotlib.rcParams["axes.spines.top"] is False
     assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"][0] == cp.plotting.COLORS[0]
     assert np.isclose(matplotlib.rcParams["figure.dpi"], 110)
+
+
+def test_reverse_flow_figure_and_animation():
+    ring = cp.targets.ring()
+    grid = cp.schedules.uniform(3.0, 6, delta=0.05)
+    fig = cp.widgets.reverse_flow_figure(ring, 3.0, grid, n=50, snapshots=(0.0, 1.0), methods=("em",))
+    assert len(fig.axes) == 2
+    html = cp.widgets.reverse_flow_animation(ring, 3.0, grid, n=30, frames=3)
+    assert "<script" in html.data and "animation" in html.data.lower()
+    assert "<link" not in html.data and "https://" not in html.data
+    with pytest.raises(ValueError, match="target"):
+        cp.widgets.reverse_flow_figure(cp.targets.bimodal(), 3.0, grid)
+    with pytest.raises(ValueError, match="frames"):
+        cp.widgets.reverse_flow_animation(ring, 3.0, grid, frames=1)
+
+
+def test_sampler_explorer_redraws():
+    box = cp.widgets.sampler_explorer(cp.targets.ring(), T=2.0, n=50)
+    controls, out = box.children
+    steps, schedule, method = controls.children
+    assert len(out.outputs) == 1
+    steps.value = 5
+    schedule.value = "bbdd23"
+    method.value = "heun"
+    assert len(out.outputs) == 1
+    with pytest.raises(ValueError, match="T"):
+        cp.widgets.sampler_explorer(cp.targets.ring(), T=0.5)
