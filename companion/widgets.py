@@ -17,6 +17,35 @@ __all__ = ["ou_marginal_figure", "ou_marginal_explorer", "tweedie_denoiser_figur
            "sampler_explorer"]
 
 
+def _png(fig):
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _live_figure(children, first_png):
+    """A VBox of controls and output that also carries a PNG of its initial state.
+
+    A live Jupyter frontend renders the widget; a static renderer (the book's website, which
+    skips the widget's own mime type) shows the PNG, so the page is never blank.
+    """
+    import base64
+
+    import ipywidgets as w
+
+    class LiveFigure(w.VBox):
+        def _repr_mimebundle_(self, include=None, exclude=None):
+            data = super()._repr_mimebundle_(include=include, exclude=exclude) or {}
+            data = dict(data)
+            data["image/png"] = base64.b64encode(first_png).decode("ascii")
+            data["text/plain"] = "interactive figure: run the notebook to move the controls"
+            return data
+
+    return LiveFigure(children)
+
+
 def ou_marginal_figure(mixture, t, n=4000, seed=0, ax=None, bins=60):
     """Density of q_t (closed form) over a histogram of n exact samples of X_t (1-D mixtures)."""
     import matplotlib.pyplot as plt
@@ -50,6 +79,7 @@ def ou_marginal_explorer(mixture, t0=0.3, n=4000, seed=0):
     slider = w.FloatSlider(value=t0, min=0.0, max=3.0, step=0.05, description="t",
                            continuous_update=False)
     out = w.Output()
+    first = {}
 
     def draw(change=None):
         # Replace the output through the widget's own state rather than clear_output
@@ -58,11 +88,13 @@ def ou_marginal_explorer(mixture, t0=0.3, n=4000, seed=0):
         ou_marginal_figure(mixture, slider.value, n=n, seed=seed, ax=ax)
         out.outputs = ()
         out.append_display_data(fig)
+        if "png" not in first:                 # the initial state, for static pages
+            first["png"] = _png(fig)
         plt.close(fig)
 
     slider.observe(draw, names="value")
     draw()
-    return w.VBox([slider, out])
+    return _live_figure([slider, out], first["png"])
 
 
 def tweedie_denoiser_figure(mixture, sigma, ax=None, n_arrows=15, lim=3.4):
@@ -114,6 +146,7 @@ def tweedie_denoiser_explorer(mixture, sigma0=0.5):
     slider = w.FloatSlider(value=sigma0, min=0.05, max=2.0, step=0.05, description="sigma",
                            continuous_update=False)
     out = w.Output()
+    first = {}
 
     def draw(change=None):
         # Same pattern as ou_marginal_explorer: replace the outputs, never clear_output.
@@ -121,11 +154,13 @@ def tweedie_denoiser_explorer(mixture, sigma0=0.5):
         tweedie_denoiser_figure(mixture, slider.value, ax=ax)
         out.outputs = ()
         out.append_display_data(fig)
+        if "png" not in first:                 # the initial state, for static pages
+            first["png"] = _png(fig)
         plt.close(fig)
 
     slider.observe(draw, names="value")
     draw()
-    return w.VBox([slider, out])
+    return _live_figure([slider, out], first["png"])
 
 
 def _density_grid(mixture, lim, n_grid=121):
@@ -238,6 +273,7 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
     schedule = w.Dropdown(options=["uniform", "bbdd23"], value="uniform", description="schedule")
     method = w.Dropdown(options=list(METHODS), value="ei", description="sampler")
     out = w.Output()
+    first = {}
     q_delta = target.at(delta)
 
     def grid_for():
@@ -260,9 +296,11 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
                      f"moment error {err:.3f}")
         out.outputs = ()
         out.append_display_data(fig)
+        if "png" not in first:                 # the initial state, for static pages
+            first["png"] = _png(fig)
         plt.close(fig)
 
     for c in (steps, schedule, method):
         c.observe(draw, names="value")
     draw()
-    return w.VBox([w.HBox([steps, schedule, method]), out])
+    return _live_figure([w.HBox([steps, schedule, method]), out], first["png"])

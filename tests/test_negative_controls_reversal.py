@@ -151,3 +151,16 @@ def test_ula_unbiased_claim_fails():
     verify.close("rev.ula_bias", V, v / (1 - eps / (2 * v)), stderr=se)
     with pytest.raises(AssertionError):
         verify.close("rev.ula_bias", V, v, stderr=se)
+
+
+def test_ode_and_sde_paths_are_not_interchangeable():
+    """Claiming the SDE path keeps Cov(Y_0, Y_1) = 1 like the ODE (or the ODE decorrelates)."""
+    std = cp.gaussian([0.0], [[1.0]])
+    grid = cp.schedules.uniform(3.0, 1500, delta=0.0)[:501]
+    for method, right, wrong in (("em", np.exp(-1.0), 1.0), ("heun", 1.0, np.exp(-1.0))):
+        p = cp.samplers.sample(std, 3.0, grid, 40_000, seed=7, method=method, return_path=True)
+        prod = p[:, 0, 0] * p[:, -1, 0]
+        se = prod.std() / np.sqrt(prod.size)
+        verify.close("rev.ode_vs_sde_paths", prod.mean(), right, stderr=se)
+        with pytest.raises(AssertionError):
+            verify.close("rev.ode_vs_sde_paths", prod.mean(), wrong, stderr=se)

@@ -111,6 +111,10 @@ def check_page(driver, root, base, rel, screenshot=None):
             problems.append(f"raw TeX {marker!r} visible: ...{text[max(0, i - 40):i + 40]!r}...")
     for src in driver.execute_script(BROKEN_IMAGES_JS):
         problems.append(f"image did not load: {src}")
+    n_widgets = driver.execute_script(
+        "return document.querySelectorAll('script[type=\"application/vnd.jupyter.widget-view+json\"]').length;")
+    if n_widgets:
+        problems.append(f"blank output: {n_widgets} widget(s) without a static fallback")
     for href in driver.execute_script(LINKS_JS):
         url, frag = urldefrag(href)
         parsed = urlparse(url)
@@ -144,6 +148,7 @@ BROKEN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="ico
 <body><main><p>Unrendered: $$ \\int_0^1 x\\,dx $$ and \\(\\alpha\\).</p>
 <img src="missing.png" alt="missing"><a href="nowhere.html">dead</a>
 <a href="other.html#not-there">dead anchor</a></main>
+<div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">{}</script></div>
 <script>console.error("deliberate failure");</script></body></html>"""
 # a 1x1 PNG
 DOT_PNG = bytes.fromhex(
@@ -175,7 +180,8 @@ def test_checker_catches_a_broken_page(browser, toy_site, tmp_path):
     kinds = {p.split(":")[0] for p in problems}
     assert any(p.startswith("raw TeX '$$'") for p in problems), problems
     assert any(p.startswith("raw TeX '\\\\('") for p in problems), problems
-    assert {"image did not load", "broken link", "broken anchor", "console error"} <= kinds, problems
+    assert {"image did not load", "broken link", "broken anchor", "console error",
+            "blank output"} <= kinds, problems
     assert shot.exists() and shot.stat().st_size > 0
 
 

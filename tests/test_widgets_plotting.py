@@ -65,3 +65,16 @@ def test_sampler_explorer_redraws():
     assert len(out.outputs) == 1
     with pytest.raises(ValueError, match="T"):
         cp.widgets.sampler_explorer(cp.targets.ring(), T=0.5)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: cp.widgets.ou_marginal_explorer(cp.targets.bimodal(), n=200),
+    lambda: cp.widgets.sampler_explorer(cp.targets.ring(), T=2.0, n=50),
+])
+def test_explorers_carry_a_static_fallback(build):
+    import base64
+
+    bundle = build()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = base64.b64decode(bundle["image/png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
