@@ -62,3 +62,21 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
+
+
+@pytest.fixture
+def with_threads():
+    """Run fn with Numba limited to k threads: ``with_threads(k, fn)``."""
+    import numba
+
+    def run(k, fn):
+        if numba.config.NUMBA_NUM_THREADS < k:
+            pytest.fail(f"numba must be allowed {k} threads for this test (NUMBA_NUM_THREADS)")
+        old = numba.get_num_threads()
+        numba.set_num_threads(k)
+        try:
+            return fn()
+        finally:
+            numba.set_num_threads(old)
+
+    return run

@@ -123,18 +123,6 @@ def _sincos_2pi(u):
 
 
 @njit(cache=True, inline="always")
-def _normal4(seed, step, stream, block):
-    """Four independent N(0, 1) draws from one Philox block (Box-Muller on both pairs)."""
-    w0, w1, w2, w3 = _philox(np.uint64(block), np.uint64(step), np.uint64(stream),
-                             np.uint64(LANE_NORMAL), np.uint64(seed), np.uint64(0))
-    r1 = np.sqrt(-2.0 * np.log(_u01(w0)))
-    c1, s1 = _sincos_2pi(_u01(w1))
-    r2 = np.sqrt(-2.0 * np.log(_u01(w2)))
-    c2, s2 = _sincos_2pi(_u01(w3))
-    return r1 * c1, r1 * s1, r2 * c2, r2 * s2
-
-
-@njit(cache=True, inline="always")
 def _uniform(seed, step, stream):
     """One U(0, 1) draw for (stream, step), from the uniform lane."""
     w0, w1, w2, w3 = _philox(np.uint64(0), np.uint64(step), np.uint64(stream),
@@ -146,8 +134,8 @@ def _uniform(seed, step, stream):
 def _fill_normals(seed, step, stream, out):
     """Fill the 1-D array ``out`` with the N(0, 1) draws of (stream, step).
 
-    Block b gives entries 4b..4b+3 (the same numbers as :func:`_normal4`); the second
-    Box-Muller pair of the last block is computed only when it is used.
+    Block b gives entries 4b..4b+3: Box-Muller on its first two words, then on its last two;
+    the second pair of the last block is computed only when it is used.
     """
     d = out.shape[0]
     nblocks = (d + 3) // 4

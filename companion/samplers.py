@@ -42,25 +42,7 @@ _CHUNK = 64             # groups of particles per parallel task
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e+00
-_POW2 = 2.0 ** np.arange(-1100, 1, dtype=float)
 _EXP_COEF = 1.0 / np.cumprod(np.concatenate([[1.0], np.arange(1.0, 14.0)]))   # 1/k!, k <= 13
-
-
-@njit(cache=True, inline="never", fastmath=False)
-def _exp_nonpos(x):
-    """e^x for x <= 0 to within one ulp of np.exp (Cody-Waite reduction, degree-13 Taylor).
-
-    Compiled without fast-math, so the reduction is evaluated exactly as written; cheaper than
-    the C library's exp, which dominates the cost of responsibilities in low dimension.
-    """
-    if x < -745.0:
-        return 0.0
-    n = np.floor(x * _INV_LN2 + 0.5)
-    r = (x - n * _LN2_HI) - n * _LN2_LO
-    p = _EXP_COEF[13]
-    for j in range(12, -1, -1):
-        p = p * r + _EXP_COEF[j]
-    return p * _POW2[int(n) + 1100]
 
 
 @intrinsic
@@ -79,10 +61,12 @@ def _int_bits_as_float(typingctx, bits):
 def _exp_nonpos_vec(x):
     """e^x for x <= 0, straight-line code so that a loop over components vectorises.
 
-    Same reduction and degree-13 polynomial as :func:`_exp_nonpos`, with 2^n built from its
-    bits; under fast-math the two-part reduction may be merged, which bounds the relative
-    error by about 1e-13 (for the weights of a mixture, far below any tolerance). Arguments
-    below -708 are clamped there: such a weight, e^-708 ~ 3e-308 relative, is immaterial.
+    Cody-Waite reduction x = n ln 2 + r with |r| <= ln(2)/2, a degree-13 Taylor polynomial for
+    e^r, and 2^n built from its bits: cheaper than the C library's exp, which otherwise
+    dominates the responsibilities in low dimension. Under fast-math the two-part reduction
+    may be merged, which bounds the relative error by about 1e-13 (for the weights of a
+    mixture, far below any tolerance). Arguments below -708 are clamped there: such a weight,
+    e^-708 ~ 3e-308 relative, is immaterial.
     """
     x = max(x, -708.0)
     n = np.floor(x * _INV_LN2 + 0.5)

@@ -352,7 +352,7 @@ class GaussianMixture:
         a = check_float(a, "a")
         sigma = check_float(sigma, "sigma", low=0.0, low_open=True)
         pts, single = check_points(y, self.dim, "y")
-        K, d = self.n_components, self.dim
+        d = self.dim
         S = a * a * self.covs + sigma * sigma * np.eye(d)
         params = _gaussian_params(S)
         if params is None:  # cannot happen for sigma > 0 unless sigma underflows

@@ -46,6 +46,33 @@ def _live_figure(children, first_png):
     return LiveFigure(children)
 
 
+def _explorer(controls, header, make_figure):
+    """Wire ``controls`` so that any change of their value redraws ``make_figure()``.
+
+    The figure replaces the output area's content through the widget's own state rather than
+    clear_output messages, which non-interactive runners (nbval, nbclient) do not all accept;
+    the first figure is kept as the static fallback of :func:`_live_figure`.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    out = w.Output()
+    first = {}
+
+    def draw(change=None):
+        fig = make_figure()
+        out.outputs = ()
+        out.append_display_data(fig)
+        if "png" not in first:
+            first["png"] = _png(fig)
+        plt.close(fig)
+
+    for c in controls:
+        c.observe(draw, names="value")
+    draw()
+    return _live_figure([header, out], first["png"])
+
+
 def ou_marginal_figure(mixture, t, n=4000, seed=0, ax=None, bins=60):
     """Density of q_t (closed form) over a histogram of n exact samples of X_t (1-D mixtures)."""
     import matplotlib.pyplot as plt
@@ -78,23 +105,12 @@ def ou_marginal_explorer(mixture, t0=0.3, n=4000, seed=0):
     t0 = check_float(t0, "t0", low=0.0, high=3.0)
     slider = w.FloatSlider(value=t0, min=0.0, max=3.0, step=0.05, description="t",
                            continuous_update=False)
-    out = w.Output()
-    first = {}
-
-    def draw(change=None):
-        # Replace the output through the widget's own state rather than clear_output
-        # messages, which non-interactive runners (nbval, nbclient) do not all accept.
+    def make_figure():
         fig, ax = plt.subplots()
         ou_marginal_figure(mixture, slider.value, n=n, seed=seed, ax=ax)
-        out.outputs = ()
-        out.append_display_data(fig)
-        if "png" not in first:                 # the initial state, for static pages
-            first["png"] = _png(fig)
-        plt.close(fig)
+        return fig
 
-    slider.observe(draw, names="value")
-    draw()
-    return _live_figure([slider, out], first["png"])
+    return _explorer([slider], slider, make_figure)
 
 
 def tweedie_denoiser_figure(mixture, sigma, ax=None, n_arrows=15, lim=3.4):
@@ -145,22 +161,12 @@ def tweedie_denoiser_explorer(mixture, sigma0=0.5):
     sigma0 = check_float(sigma0, "sigma0", low=0.05, high=2.0)
     slider = w.FloatSlider(value=sigma0, min=0.05, max=2.0, step=0.05, description="sigma",
                            continuous_update=False)
-    out = w.Output()
-    first = {}
-
-    def draw(change=None):
-        # Same pattern as ou_marginal_explorer: replace the outputs, never clear_output.
+    def make_figure():
         fig, ax = plt.subplots(figsize=(4.2, 4.2))
         tweedie_denoiser_figure(mixture, slider.value, ax=ax)
-        out.outputs = ()
-        out.append_display_data(fig)
-        if "png" not in first:                 # the initial state, for static pages
-            first["png"] = _png(fig)
-        plt.close(fig)
+        return fig
 
-    slider.observe(draw, names="value")
-    draw()
-    return _live_figure([slider, out], first["png"])
+    return _explorer([slider], slider, make_figure)
 
 
 def _density_grid(mixture, lim, n_grid=121):
@@ -272,8 +278,6 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
                         continuous_update=False)
     schedule = w.Dropdown(options=["uniform", "bbdd23"], value="uniform", description="schedule")
     method = w.Dropdown(options=list(METHODS), value="ei", description="sampler")
-    out = w.Output()
-    first = {}
     q_delta = target.at(delta)
 
     def grid_for():
@@ -283,7 +287,7 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
         kappa = (T - 1 + np.log(1 / delta)) / steps.value
         return schedules.bbdd23(T, delta, min(kappa, 1.0))
 
-    def draw(change=None):
+    def make_figure():
         grid = grid_for()
         y = sample(target, T, grid, n, seed=seed, method=method.value)
         fig, ax = plt.subplots(figsize=(4.4, 4.2))
@@ -294,13 +298,6 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
         ax.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal",
                title=f"{method.value}, {grid.size - 1} steps ({schedule.value}); "
                      f"moment error {err:.3f}")
-        out.outputs = ()
-        out.append_display_data(fig)
-        if "png" not in first:                 # the initial state, for static pages
-            first["png"] = _png(fig)
-        plt.close(fig)
+        return fig
 
-    for c in (steps, schedule, method):
-        c.observe(draw, names="value")
-    draw()
-    return _live_figure([w.HBox([steps, schedule, method]), out], first["png"])
+    return _explorer([steps, schedule, method], w.HBox([steps, schedule, method]), make_figure)

@@ -1,5 +1,4 @@
 """The counter-based generator: bit-for-bit against NumPy's Philox, and thread independence."""
-import numba
 import numpy as np
 import pytest
 from scipy import stats
@@ -38,15 +37,6 @@ def test_uniforms_are_uniform():
     assert stats.kstest(u, "uniform").pvalue > 1e-4
 
 
-def _with_threads(k, fn):
-    old = numba.get_num_threads()
-    numba.set_num_threads(k)
-    try:
-        return fn()
-    finally:
-        numba.set_num_threads(old)
-
-
 @pytest.mark.parametrize("make", [
     lambda: cp.targets.ring().sample(5000, seed=11),
     lambda: cp.ou.euler_maruyama(np.ones((3000, 2)), 1.0, 20, seed=4),
@@ -54,11 +44,9 @@ def _with_threads(k, fn):
     lambda: rng.normals(3000, 5, seed=6),
     lambda: cp.targets.ring().posterior(np.ones((500, 2)), 0.7, 0.5)[1],
 ])
-def test_same_bits_with_one_or_two_threads(make):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.fail("numba must be allowed two threads for this test (NUMBA_NUM_THREADS)")
-    one = _with_threads(1, make)
-    two = _with_threads(2, make)
+def test_same_bits_with_one_or_two_threads(make, with_threads):
+    one = with_threads(1, make)
+    two = with_threads(2, make)
     assert one.tobytes() == two.tobytes()
 
 

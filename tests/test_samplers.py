@@ -1,6 +1,5 @@
 """Reverse-time samplers against independent references: the exact Gaussian output law, the
 NumPy implementation on the same noise, and the thread count."""
-import numba
 import numpy as np
 import pytest
 
@@ -51,22 +50,13 @@ def test_kernel_matches_numpy_path_on_the_same_noise(d, method):
     np.testing.assert_allclose(fast, slow, rtol=1e-11, atol=1e-11)
 
 
-def _with_threads(k, fn):
-    old = numba.get_num_threads()
-    numba.set_num_threads(k)
-    try:
-        return fn()
-    finally:
-        numba.set_num_threads(old)
-
-
 @pytest.mark.parametrize("d", [2, 9])
 @pytest.mark.parametrize("method", ["em", "pc", "heun"])
-def test_same_bits_with_one_or_two_threads(d, method):
+def test_same_bits_with_one_or_two_threads(d, method, with_threads):
     mu = cp.targets.ring(d=d, k=8)
     grid = cp.schedules.uniform(T, 10, delta=0.05)
     run = lambda: samplers.sample(mu, T, grid, 3001, seed=2, method=method)
-    assert _with_threads(1, run).tobytes() == _with_threads(2, run).tobytes()
+    assert with_threads(1, run).tobytes() == with_threads(2, run).tobytes()
 
 
 def test_a_particle_does_not_depend_on_its_group():
@@ -142,9 +132,9 @@ def test_bbdd23_schedule():
         cp.schedules.bbdd23(3.0, 0.0, 0.1)
 
 
-def test_exp_helpers_match_numpy():
+def test_exp_helper_matches_numpy():
     from numba import njit
-    from companion.samplers import _exp_nonpos, _exp_nonpos_vec
+    from companion.samplers import _exp_nonpos_vec
 
     @njit(fastmath=True)
     def vec(x):
@@ -156,9 +146,9 @@ def test_exp_helpers_match_numpy():
     x = -np.concatenate([np.random.Generator(np.random.Philox(1)).uniform(0, 700, 100_000),
                          np.random.Generator(np.random.Philox(2)).uniform(0, 1, 100_000), [0.0]])
     ref = np.exp(x)
-    np.testing.assert_allclose([_exp_nonpos(v) for v in x[:2000]], ref[:2000], rtol=3e-16)
     np.testing.assert_allclose(vec(x), ref, rtol=2e-13)
-    assert _exp_nonpos(-800.0) == 0.0
+    # below -708 the weight is clamped at e^-708, relative 3e-308: immaterial, and finite
+    assert 0.0 < vec(np.array([-800.0]))[0] < 1e-307
 
 
 def test_benchmark_references_agree():
