@@ -111,16 +111,7 @@ def fokker_planck_residual(mixture, t, x, h, drift_coeff=1.0, diffusion_coeff=1.
         raise ValueError(f"x must have shape (n, {mixture.dim}), got {x.shape}")
     drift_coeff = check_float(drift_coeff, "drift_coeff")
     diffusion_coeff = check_float(diffusion_coeff, "diffusion_coeff")
-    d = mixture.dim
     q = mixture.at(t)
     dq_dt = (mixture.at(t + h).pdf(x) - mixture.at(t - h).pdf(x)) / (2.0 * h)
-    div = np.zeros(x.shape[0])
-    lap = np.zeros(x.shape[0])
-    q0 = q.pdf(x)
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = h
-        qp, qm = q.pdf(x + e), q.pdf(x - e)
-        div += ((x[:, j] + h) * qp - (x[:, j] - h) * qm) / (2.0 * h)
-        lap += (qp - 2.0 * q0 + qm) / (h * h)
+    div, lap = _sde._central_div_laplacian(q.pdf, lambda y: y * q.pdf(y)[:, None], x, h)
     return dq_dt - drift_coeff * div - diffusion_coeff * lap

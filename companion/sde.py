@@ -16,7 +16,7 @@ from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
 from .targets import GaussianMixture
 
-__all__ = ["LinearSDE", "OU", "VP", "VE", "SubVP", "euler_maruyama", "moment_odes", "em_moments",
+__all__ = ["LinearSDE", "ConstantLinear", "OU", "VP", "VE", "SubVP", "euler_maruyama", "moment_odes", "em_moments",
            "reverse_fokker_planck_residual"]
 
 
@@ -52,19 +52,41 @@ class LinearSDE:
         return self.name
 
 
-class OU(LinearSDE):
-    """dX = -X dt + sqrt(2) dB: m(t) = e^{-t}, v(t) = 1 - e^{-2t}."""
+class ConstantLinear(LinearSDE):
+    """dX = -f X dt + g dB with constants f (any sign) and g >= 0.
 
-    name = "OU"
+    m(t) = e^{-f t}, v(t) = g^2 (1 - e^{-2 f t}) / (2 f)  (g^2 t when f = 0). With f = -1 it is
+    the reverse-time OU dynamics without their score term; with f = 1/v, g = sqrt(2) it is the
+    Langevin dynamics of N(0, v).
+    """
+
+    def __init__(self, f, g):
+        self.f_value = check_float(f, "f")
+        self.g_value = check_float(g, "g", low=0.0)
+        self.name = f"ConstantLinear(f={self.f_value:g}, g={self.g_value:g})"
 
     def f(self, t):
-        return np.ones_like(self._t(t))
+        return np.full_like(self._t(t), self.f_value)
 
     def g(self, t):
-        return np.full_like(self._t(t), np.sqrt(2.0))
+        return np.full_like(self._t(t), self.g_value)
 
     def mean_coeff(self, t):
-        return np.exp(-self._t(t))
+        return np.exp(-self.f_value * self._t(t))
+
+    def marginal_var(self, t):
+        t = self._t(t)
+        if self.f_value == 0.0:
+            return self.g_value ** 2 * t
+        return self.g_value ** 2 * -np.expm1(-2.0 * self.f_value * t) / (2.0 * self.f_value)
+
+
+class OU(ConstantLinear):
+    """dX = -X dt + sqrt(2) dB: m(t) = e^{-t}, v(t) = 1 - e^{-2t}."""
+
+    def __init__(self):
+        super().__init__(1.0, np.sqrt(2.0))
+        self.name = "OU"
 
     def marginal_var(self, t):
         return -np.expm1(-2.0 * self._t(t))
@@ -245,6 +267,25 @@ def em_moments(sde, t_end, n_steps):
     return float(M), float(V)
 
 
+def _central_div_laplacian(density, flux, x, h, laplacian=True):
+    """Central differences of step h: div(flux)(x) and, optionally, Laplacian(density)(x).
+
+    ``density(y)`` returns shape (n,), ``flux(y)`` shape (n, d); both are evaluated at x +- h e_j.
+    Shared by the forward and reversed Fokker-Planck residuals.
+    """
+    n, d = x.shape
+    div = np.zeros(n)
+    lap = np.zeros(n)
+    p0 = density(x) if laplacian else None
+    for j in range(d):
+        e = np.zeros(d)
+        e[j] = h
+        div += (flux(x + e)[:, j] - flux(x - e)[:, j]) / (2.0 * h)
+        if laplacian:
+            lap += (density(x + e) - 2.0 * p0 + density(x - e)) / (h * h)
+    return div, lap
+
+
 def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, noise=True):
     """Residual of the Fokker-Planck equation of a reversed process, by central differences.
 
@@ -271,7 +312,6 @@ def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, no
     if x.shape[1] != mixture.dim:
         raise ValueError(f"x must have shape (n, {mixture.dim}), got {x.shape}")
     score_coeff = check_float(score_coeff, "score_coeff")
-    d = mixture.dim
     tau = T - t
     p = sde.marginal(mixture, tau)
     f, g2 = float(sde.f(tau)), float(sde.g(tau)) ** 2
@@ -281,13 +321,5 @@ def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, no
     def flux(y):
         return (f * y + score_coeff * g2 * p.score(y)) * p.pdf(y)[:, None]
 
-    div = np.zeros(x.shape[0])
-    lap = np.zeros(x.shape[0])
-    p0 = p.pdf(x)
-    for j in range(d):
-        e = np.zeros(d)
-        e[j] = h
-        div += (flux(x + e)[:, j] - flux(x - e)[:, j]) / (2 * h)
-        if noise:
-            lap += (p.pdf(x + e) - 2 * p0 + p.pdf(x - e)) / (h * h)
+    div, lap = _central_div_laplacian(p.pdf, flux, x, h, laplacian=noise)
     return dp_dt + div - (0.5 * g2 * lap if noise else 0.0)

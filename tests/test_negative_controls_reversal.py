@@ -71,10 +71,8 @@ def test_exponential_integrator_euler_variance_fails():
     """The one-step variance 2h (Euler-Maruyama's) in place of e^{2h} - 1."""
     h, y0, s = 0.5, 0.7, -1.3
     n, M = 50_000, 500
-    z = np.full(n, y0)
-    du = h / M
-    for m in range(M):
-        z = z + du * (z + 2 * s) + np.sqrt(2 * du) * cp.rng.normals(n, 1, seed=3, step=m + 1)[:, 0]
+    shifted = cp.sde.ConstantLinear(f=-1.0, g=np.sqrt(2.0))
+    z = cp.sde.euler_maruyama(shifted, np.full((n, 1), y0 + 2 * s), h, M, seed=3)[:, 0] - 2 * s
     se_v = np.sqrt(np.var((z - z.mean()) ** 2) / n)
     verify.close("rev.exp_integrator", z.var(), np.expm1(2 * h), stderr=se_v)
     with pytest.raises(AssertionError):
@@ -143,9 +141,8 @@ def test_discretisation_orders_are_not_interchangeable():
 def test_ula_unbiased_claim_fails():
     """The exact target variance v in place of v / (1 - eps / (2v))."""
     v, eps, n = 0.5, 0.2, 100_000
-    y = np.zeros(n)
-    for k in range(60):
-        y = y - eps * y / v + np.sqrt(2 * eps) * cp.rng.normals(n, 1, seed=6, step=k + 1)[:, 0]
+    langevin = cp.sde.ConstantLinear(f=1 / v, g=np.sqrt(2.0))
+    y = cp.sde.euler_maruyama(langevin, np.zeros((n, 1)), eps * 60, 60, seed=6)[:, 0]
     V = y.var()
     se = np.sqrt(np.var((y - y.mean()) ** 2) / n)
     verify.close("rev.ula_bias", V, v / (1 - eps / (2 * v)), stderr=se)

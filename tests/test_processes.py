@@ -37,7 +37,9 @@ def test_snr_rejects_zero():
         cp.time.ou_time(0.0)
 
 
-SDES = [cp.sde.OU(), cp.sde.VP(0.1, 20.0, 1.0), cp.sde.VE(0.01, 10.0, 1.0), cp.sde.SubVP(0.1, 20.0, 1.0)]
+SDES = [cp.sde.OU(), cp.sde.VP(0.1, 20.0, 1.0), cp.sde.VE(0.01, 10.0, 1.0), cp.sde.SubVP(0.1, 20.0, 1.0),
+        cp.sde.ConstantLinear(-1.0, np.sqrt(2.0)), cp.sde.ConstantLinear(2.5, 0.5),
+        cp.sde.ConstantLinear(0.0, 1.5)]
 
 
 @pytest.mark.parametrize("proc", SDES, ids=str)
@@ -91,6 +93,10 @@ def test_sde_marginal_and_bad_input():
         cp.ou.euler_maruyama(np.zeros((2, 1)), 1.0, 0, seed=1)
     with pytest.raises(ValueError, match="t_end"):
         cp.ou.euler_maruyama(np.zeros((2, 1)), -1.0, 3, seed=1)
+    with pytest.raises(ValueError, match="g"):
+        cp.sde.ConstantLinear(1.0, -1.0)
+    with pytest.raises(ValueError, match="f"):
+        cp.sde.ConstantLinear(np.nan, 1.0)
     with pytest.raises(ValueError, match="beta_min"):
         cp.sde.VP(beta_min=-1.0)
     with pytest.raises(ValueError, match="sigma_max"):
