@@ -4,12 +4,14 @@ Every target law is a Gaussian mixture (``targets``), so every score, posterior 
 marginal has a closed form; ``verify`` turns each identity of the book into a check that
 fails loudly. Kernels are Numba functions with ``cache=True``; random draws come from the
 counter-based generator in ``rng`` and do not depend on the number of threads.
+
+The benchmark is a script, ``python -m companion.bench``; it is not imported here.
 """
-from . import (bench, bounds, divergences, ou, plotting, registry, rng, samplers, schedules,
-               score_matching, sde, targets, time, verify, widgets)
+from . import (bounds, divergences, ou, plotting, registry, rng, samplers, schedules,
+               score_matching, sde, stats, targets, time, verify, widgets)
 from .targets import GaussianMixture, discrete, gaussian
 
-__all__ = ["bench", "bounds", "divergences", "ou", "plotting", "registry", "rng", "samplers",
-           "schedules", "score_matching", "sde", "targets", "time", "verify", "widgets",
+__all__ = ["bounds", "divergences", "ou", "plotting", "registry", "rng", "samplers",
+           "schedules", "score_matching", "sde", "stats", "targets", "time", "verify", "widgets",
            "GaussianMixture", "discrete", "gaussian"]
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ import numpy as np
 from ._validate import check_float, check_int, check_seed
 from .targets import GaussianMixture
 
-__all__ = ["ou_marginal_figure", "ou_marginal_explorer", "tweedie_denoiser_figure",
+__all__ = ["explorer", "ou_marginal_figure", "ou_marginal_explorer", "tweedie_denoiser_figure",
            "tweedie_denoiser_explorer", "reverse_flow_figure", "reverse_flow_animation",
            "sampler_explorer"]
 
@@ -71,6 +71,52 @@ def _explorer(controls, header, make_figure):
         c.observe(draw, names="value")
     draw()
     return _live_figure([header, out], first["png"])
+
+
+def explorer(make_figure, params, initial=None):
+    """The generic explorer: one slider per parameter, redrawing ``make_figure(**values)``.
+
+    Parameters
+    ----------
+    make_figure : callable
+        ``make_figure(**values)`` returns a matplotlib Figure for one value of every parameter.
+    params : dict
+        Parameter name -> the sequence of values its slider walks through (numbers or strings).
+        The same finite grid is what a static rendering can precompute, so keep it short
+        (about 5 to 20 values per parameter).
+    initial : dict, optional
+        Initial value of some parameters (each must be one of its values); by default the
+        middle value.
+
+    Returns
+    -------
+    An ipywidgets container whose rich display also carries a PNG of the initial figure.
+    """
+    import ipywidgets as w
+
+    if not callable(make_figure):
+        raise ValueError("make_figure must be a callable returning a matplotlib Figure")
+    if not isinstance(params, dict) or not params:
+        raise ValueError("params must be a non-empty dict: name -> sequence of values")
+    initial = {} if initial is None else dict(initial)
+    unknown = set(initial) - set(params)
+    if unknown:
+        raise ValueError(f"initial names unknown parameters: {sorted(unknown)}")
+    sliders = {}
+    for name, values in params.items():
+        values = list(values)
+        if not values:
+            raise ValueError(f"params[{name!r}] must hold at least one value")
+        value = initial.get(name, values[len(values) // 2])
+        if value not in values:
+            raise ValueError(f"initial[{name!r}] = {value!r} is not one of params[{name!r}]")
+        sliders[name] = w.SelectionSlider(options=values, value=value, description=name,
+                                          continuous_update=False)
+
+    def draw():
+        return make_figure(**{k: s.value for k, s in sliders.items()})
+
+    return _explorer(list(sliders.values()), w.HBox(list(sliders.values())), draw)
 
 
 def ou_marginal_figure(mixture, t, n=4000, seed=0, ax=None, bins=60):

@@ -196,7 +196,7 @@ def test_tweedie_mean_sigma_instead_of_sigma2_fails():
     edges = np.linspace(-3.5, 3.5, 29)
     for factor, passes in [(sigma**2, True), (sigma, False), (2 * sigma**2, False)]:
         pred = xn + factor * score
-        m, se, _ = sm.binned_means(xn, np.column_stack([x, pred, x - pred]), edges)
+        m, se, _ = cp.stats.binned_means(xn, np.column_stack([x, pred, x - pred]), edges)
         if passes:
             verify.close("tweedie.mean", m[:, 0], m[:, 1], stderr=se[:, 2])
         else:
@@ -404,8 +404,8 @@ def test_dsm_rate_against_wrong_reference_fails(sm_setup):
             th = sm.fit_dsm(model, xt, x0, a, sig)
             good[i, rep] = (th - S["theta_star"]) @ A @ (th - S["theta_star"])
             bad[i, rep] = (th - wrong_ref) @ A @ (th - wrong_ref)
-    tol_good = 5 * sm.loglog_slope_stderr(ns, good)
-    tol_bad = 5 * sm.loglog_slope_stderr(ns, bad)
+    tol_good = 5 * cp.stats.loglog_slope_stderr(ns, good)
+    tol_bad = 5 * cp.stats.loglog_slope_stderr(ns, bad)
     verify.slope("sm.dsm", ns, good.mean(axis=1), expected=-1.0, tol=tol_good)
     with pytest.raises(AssertionError):
         verify.slope("sm.dsm", ns, bad.mean(axis=1), expected=-1.0, tol=tol_bad)
@@ -418,7 +418,7 @@ def test_asymptotic_normality_mle_covariance_fails():
     n, R = 1000, 2000
     x = fam.sample(th, n * R, seed=50)[:, 0].reshape(R, n)
     z = np.sqrt(n) * (fam.sm_estimates(x) - th)
-    cov, se = sm.covariance_with_stderr(z)
+    cov, se = cp.stats.covariance_with_stderr(z)
     verify.close("sm.asymptotic_normality", cov, fam.sandwich(th), stderr=se)
     with pytest.raises(AssertionError):
         verify.close("sm.asymptotic_normality", cov, np.linalg.inv(fam.cov(th)), stderr=se)

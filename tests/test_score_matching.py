@@ -540,7 +540,7 @@ def test_binned_means_matches_numpy():
     key = cp.rng.uniforms(2000, seed=27) * 4 - 1
     vals = np.column_stack([key**2, np.sin(key)])
     edges = np.array([-0.5, 0.0, 0.7, 1.0, 2.5, 2.6, 2.6001])
-    mean, se, counts = sm.binned_means(key, vals, edges)
+    mean, se, counts = cp.stats.binned_means(key, vals, edges)
     idx = np.digitize(key, edges) - 1
     for b in range(len(edges) - 1):
         sel = idx == b
@@ -552,14 +552,14 @@ def test_binned_means_matches_numpy():
         else:
             assert np.all(np.isnan(se[b]))
     assert counts.sum() == np.sum((key >= -0.5) & (key < 2.6001))
-    m1, s1, c1 = sm.binned_means(key, key**2, edges)
+    m1, s1, c1 = cp.stats.binned_means(key, key**2, edges)
     np.testing.assert_allclose(m1, mean[:, 0], equal_nan=True)
 
 
 def test_covariance_with_stderr():
     L = np.array([[1.0, 0.0], [0.6, 0.8]])
     z = cp.rng.normals(200_000, 2, seed=28) @ L.T
-    cov, se = sm.covariance_with_stderr(z)
+    cov, se = cp.stats.covariance_with_stderr(z)
     np.testing.assert_allclose(cov, np.cov(z.T), rtol=1e-12)
     C = L @ L.T
     gauss = np.sqrt((np.outer(np.diag(C), np.diag(C)) + C**2) / z.shape[0])  # Gaussian theory
@@ -575,7 +575,7 @@ def test_loglog_slope_stderr_predicts_the_spread_of_slopes():
         g = cp.rng.normals(6 * 8 * 20, 1, seed=1000 + e)[:, 0].reshape(6, 8, 20)
         runs = (1 / x)[:, None] * np.mean(g**2, axis=2)
         slopes.append(np.polyfit(np.log(x), np.log(runs.mean(axis=1)), 1)[0])
-        ses.append(sm.loglog_slope_stderr(x, runs))
+        ses.append(cp.stats.loglog_slope_stderr(x, runs))
     assert abs(np.mean(slopes) + 1) < 0.01
     np.testing.assert_allclose(np.mean(ses), np.std(slopes), rtol=0.1)
 
@@ -587,8 +587,8 @@ def test_edgeworth_ks_offset_matches_the_exact_gamma_law():
     u = (stats.gamma.ppf(cp.rng.uniforms(400_000, seed=3), n) - n) / np.sqrt(n)
     xs = np.linspace(-8, 8, 4001)
     exact = np.max(np.abs(stats.gamma.cdf(n + xs * np.sqrt(n), n) - stats.norm.cdf(xs)))
-    np.testing.assert_allclose(sm.edgeworth_ks_offset(u), exact, rtol=0.1)
-    assert sm.edgeworth_ks_offset(cp.rng.normals(400_000, 1, seed=4)[:, 0]) < 2e-3
+    np.testing.assert_allclose(cp.stats.edgeworth_ks_offset(u), exact, rtol=0.1)
+    assert cp.stats.edgeworth_ks_offset(cp.rng.normals(400_000, 1, seed=4)[:, 0]) < 2e-3
 
 
 def test_family_estimates_are_the_same_in_blocks():
@@ -626,25 +626,25 @@ def test_monte_carlo_tools_bad_input():
     with pytest.raises(ValueError, match="h"):
         sm.fd_jacobian(lambda y: y, np.zeros((2, 2)), -0.1)
     with pytest.raises(ValueError, match="edges"):
-        sm.binned_means([0.0, 1.0], [1.0, 2.0], [1.0, 0.0])
+        cp.stats.binned_means([0.0, 1.0], [1.0, 2.0], [1.0, 0.0])
     with pytest.raises(ValueError, match="values"):
-        sm.binned_means([0.0, 1.0], [1.0, 2.0, 3.0], [0.0, 1.0])
+        cp.stats.binned_means([0.0, 1.0], [1.0, 2.0, 3.0], [0.0, 1.0])
     with pytest.raises(ValueError, match="key"):
-        sm.binned_means([[0.0, 1.0]], [1.0, 2.0], [0.0, 1.0])
+        cp.stats.binned_means([[0.0, 1.0]], [1.0, 2.0], [0.0, 1.0])
     with pytest.raises(ValueError, match="z"):
-        sm.covariance_with_stderr(np.zeros((2, 2)))
+        cp.stats.covariance_with_stderr(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="z"):
-        sm.covariance_with_stderr(np.zeros(5))
+        cp.stats.covariance_with_stderr(np.zeros(5))
     with pytest.raises(ValueError, match="runs"):
-        sm.loglog_slope_stderr([1.0, 2.0, 4.0], np.ones((3, 1)))
+        cp.stats.loglog_slope_stderr([1.0, 2.0, 4.0], np.ones((3, 1)))
     with pytest.raises(ValueError, match="runs"):
-        sm.loglog_slope_stderr([1.0, 2.0], np.ones((2, 3)))
+        cp.stats.loglog_slope_stderr([1.0, 2.0], np.ones((2, 3)))
     with pytest.raises(ValueError, match="positive"):
-        sm.loglog_slope_stderr([1.0, 2.0, 4.0], -np.ones((3, 2)))
+        cp.stats.loglog_slope_stderr([1.0, 2.0, 4.0], -np.ones((3, 2)))
     with pytest.raises(ValueError, match="u"):
-        sm.edgeworth_ks_offset(np.zeros((3, 2)))
+        cp.stats.edgeworth_ks_offset(np.zeros((3, 2)))
     with pytest.raises(ValueError, match="u"):
-        sm.edgeworth_ks_offset([0.0, 1.0])
+        cp.stats.edgeworth_ks_offset([0.0, 1.0])
 
 
 # --------------------------------------------------------------------------- the widget
