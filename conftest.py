@@ -2,6 +2,7 @@
 with jupytext and run by nbval, so that `python -m pytest` re-checks every identity the book
 verifies. The chapter is collected under its own path, so `python -m pytest book/<chapter>.md`
 re-runs one chapter; its kernel starts in book/, as in the book build."""
+import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,23 @@ def _myst_notebook_class():
     import nbval.plugin
 
     class MystNotebook(nbval.plugin.IPyNbFile):
-        """nbval's notebook collector, reading the MyST source through jupytext."""
+        """nbval's notebook collector, reading the MyST source through jupytext.
+
+        Under pytest-xdist (``-n 2``) two chapters run at once on two cores, so each chapter's
+        kernel gets one Numba thread: a parallel kernel with more threads than free cores
+        spends its time waiting. Results do not depend on the thread count (counter-based
+        random numbers), so the checks are the same bits either way.
+        """
+
+        def setup(self):
+            if os.environ.get("PYTEST_XDIST_WORKER") and "NUMBA_NUM_THREADS" not in os.environ:
+                os.environ["NUMBA_NUM_THREADS"] = "1"
+                try:
+                    super().setup()
+                finally:
+                    del os.environ["NUMBA_NUM_THREADS"]
+            else:
+                super().setup()
 
         def collect(self):
             real_read = nbval.plugin.nbformat.read
