@@ -494,7 +494,7 @@ _ROWS = [
      '003 eq. 5.14',
      '10_ode_consistency'),
     ('ode.consistency_pde',
-     'the consistency function solves d_t F - t grad log p . grad F = 0 (VE, sigma = t); the CD loss with the exact score is O(delta^2) while the independent-pair CT loss tends to a positive constant',
+     'the consistency function solves d_t F - t grad log p . grad F = 0 (VE, sigma = t); with the exact F the CD pair loss (one Euler step with the exact score) is O(delta^4), each pair being off by O(delta^2), while the independent-pair CT loss tends to the positive constant 2 d t^2 (c + eps0^2)/(c + t^2) for N(0, cI) data',
      '003 eqs. 5.15-5.19',
      '10_ode_consistency'),
     ('ode.ct_unbiased',

@@ -16,7 +16,7 @@ from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
 from .targets import GaussianMixture
 
-__all__ = ["LinearSDE", "ConstantLinear", "OU", "VP", "VE", "SubVP", "euler_maruyama", "moment_odes", "em_moments",
+__all__ = ["LinearSDE", "ConstantLinear", "OU", "VP", "VE", "VELinear", "SubVP", "euler_maruyama", "moment_odes", "em_moments",
            "reverse_fokker_planck_residual"]
 
 
@@ -163,6 +163,28 @@ class VE(LinearSDE):
 
     def marginal_var(self, t):
         return self.sigma(t) ** 2 - self.sigma_min ** 2
+
+
+class VELinear(LinearSDE):
+    """Variance exploding with sigma(t) = t, the convention of consistency models:
+    f = 0, g(t) = sqrt(2 t), so v(t) = t^2 and X_t = X_0 + t Z."""
+
+    name = "VE (sigma = t)"
+
+    def sigma(self, t):
+        return self._t(t)
+
+    def f(self, t):
+        return np.zeros_like(self._t(t))
+
+    def g(self, t):
+        return np.sqrt(2.0 * self._t(t))
+
+    def mean_coeff(self, t):
+        return np.ones_like(self._t(t))
+
+    def marginal_var(self, t):
+        return self._t(t) ** 2
 
 
 @njit(cache=True, parallel=True)

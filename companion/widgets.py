@@ -347,3 +347,59 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
         return fig
 
     return _explorer([steps, schedule, method], w.HBox([steps, schedule, method]), make_figure)
+
+
+# ---- chapter 10: ODE samplers and consistency models ----
+__all__ += ["cd_ct_figure", "cd_ct_explorer"]
+
+
+def cd_ct_figure(t=1.0, delta=0.1, n=1500, seed=0, show_rate=True):
+    """Consistency-distillation pairs against independent-noise training pairs for a point mass.
+
+    Left panel: the pairs ``(Y+, Y-)`` of both kinds (VE with sigma(t) = t). Right panel (with
+    ``show_rate``): the exact ``W_2^2 / (t^2 d)`` between the two laws against ``delta / t``, with
+    its limit ``2 (2 - sqrt 2)``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .consistency import cd_ct_w2_squared, consistency_pairs
+    from .targets import discrete
+
+    t = check_float(t, "t", low=0.0, low_open=True)
+    delta = check_float(delta, "delta", low=0.0, high=t, high_open=True)
+    n = check_int(n, "n", low=1)
+    seed = check_seed(seed)
+    point = discrete([[0.0]], [1.0])
+    cd = consistency_pairs(point, t, delta, n, seed, kind="cd")
+    ct = consistency_pairs(point, t, delta, n, seed, kind="ct")
+    if show_rate:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.8))
+    else:
+        fig, ax = plt.subplots(figsize=(4.4, 4.2))
+    lim = 3.5 * t
+    ax.scatter(ct[0][:, 0], ct[1][:, 0], s=3, alpha=0.35, color="#e67e22", label="CT, independent noise")
+    ax.scatter(cd[0][:, 0], cd[1][:, 0], s=3, alpha=0.6, color="#1f4e79", label="CD, Euler step")
+    w2 = cd_ct_w2_squared(t, delta, 1)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$Y_+$", ylabel="$Y_-$",
+           title=f"$t = {t:g}$, $\\delta = {delta:g}$: $W_2^2 = {w2:.3f}$")
+    ax.legend(loc="upper left", fontsize="small")
+    if show_rate:
+        r = np.geomspace(1e-3, 0.5, 60)
+        ax2.plot(r, [cd_ct_w2_squared(1.0, x, 1) for x in r], label="exact")
+        ax2.axhline(2 * (2 - np.sqrt(2)), ls="--", color="0.4", label=r"limit $2(2-\sqrt{2})$")
+        ax2.set(xscale="log", xlabel=r"$\delta / t$", ylabel=r"$W_2^2 / (t^2 d)$")
+        ax2.legend(loc="lower left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def cd_ct_explorer():
+    """Sliders over t and delta redrawing the CD/CT pairs of :func:`cd_ct_figure`."""
+    ts = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
+    fractions = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5]
+
+    def make(t, delta_over_t):
+        return cd_ct_figure(t=t, delta=delta_over_t * t, n=800, show_rate=False)
+
+    return explorer(make, {"t": ts, "delta_over_t": fractions},
+                    initial={"t": 1.0, "delta_over_t": 0.1})
