@@ -389,6 +389,52 @@ def cd_ct_figure(t=1.0, delta=0.1, n=1500, seed=0, show_rate=True):
         ax2.axhline(2 * (2 - np.sqrt(2)), ls="--", color="0.4", label=r"limit $2(2-\sqrt{2})$")
         ax2.set(xscale="log", xlabel=r"$\delta / t$", ylabel=r"$W_2^2 / (t^2 d)$")
         ax2.legend(loc="lower left", fontsize="small")
+# ---- chapter 04: Girsanov and path-space KL ----
+def girsanov_figure(gap, T=1.0, n=3000, n_paths=25, seed=0):
+    """Two OU-type diffusions whose drifts differ by the constant ``gap``.
+
+    Q: ``dX = (-X + gap) dt + sqrt 2 dB``, P: ``dX = -X dt + sqrt 2 dB``, both from 0. Left:
+    a few paths of each. Right: histograms of ``log(dQ/dP)`` along Q-paths and along P-paths
+    (from :func:`companion.girsanov.log_ratio_paths`), with their exact Gaussian laws
+    ``N(+-gap^2 T / 4, gap^2 T / 2)``; the title reads the path KL ``gap^2 T / 4``.
+    """
+    import matplotlib.pyplot as plt
+    from scipy import stats
+
+    from .girsanov import Drift, log_ratio_paths
+
+    gap = check_float(gap, "gap", low=0.0, low_open=True)
+    T = check_float(T, "T", low=0.0, low_open=True)
+    n = check_int(n, "n", low=10)
+    n_paths = check_int(n_paths, "n_paths", low=1, high=n)
+    seed = check_seed(seed)
+    q, p = Drift([[-1.0]], c=[gap]), Drift([[-1.0]])
+    x0 = np.zeros((n, 1))
+    steps = 50
+    paths, lr = {}, {}
+    for world in ("q", "p"):
+        path, r = log_ratio_paths(q, p, x0, T, steps, seed, world=world, return_path=True)
+        paths[world], lr[world] = path[:n_paths, :, 0], r
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    t = np.linspace(0, T, steps + 1)
+    colors = {"q": "C0", "p": "C1"}
+    for world, label in (("q", "Q (drift $-x + D$)"), ("p", "P (drift $-x$)")):
+        ax1.plot(t, paths[world].T, color=colors[world], lw=0.6, alpha=0.6)
+        ax1.plot([], [], color=colors[world], label=label)
+    ax1.set(xlabel="$t$", ylabel="$X_t$", title="paths")
+    ax1.legend(fontsize=8, loc="upper left")
+    kl = gap**2 * T / 4
+    sd = np.sqrt(gap**2 * T / 2)
+    lo, hi = -kl - 4.5 * sd, kl + 4.5 * sd
+    grid = np.linspace(lo, hi, 300)
+    bins = np.linspace(lo, hi, 50)
+    for world, sign, label in (("q", 1, "under Q"), ("p", -1, "under P")):
+        ax2.hist(lr[world], bins=bins, density=True, alpha=0.45, color=colors[world], label=label)
+        ax2.plot(grid, stats.norm.pdf(grid, sign * kl, sd), color=colors[world], lw=1.5)
+    ax2.axvline(0.0, color="0.3", lw=0.8, ls=":")
+    ax2.set(xlabel=r"$\log(\mathrm{d}Q/\mathrm{d}P)$", ylabel="density",
+            title=f"KL(Q||P) = $D^2T/4$ = {kl:.3f}")
+    ax2.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -403,3 +449,11 @@ def cd_ct_explorer():
 
     return explorer(make, {"t": ts, "delta_over_t": fractions},
                     initial={"t": 1.0, "delta_over_t": 0.1})
+def girsanov_explorer(T=1.0, n=3000, seed=0):
+    """Slider on the drift gap D of :func:`girsanov_figure`."""
+    gaps = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+    return explorer(lambda gap: girsanov_figure(gap, T=T, n=n, seed=seed), {"gap": gaps},
+                    initial={"gap": 1.0})
+
+
+__all__ += ["girsanov_figure", "girsanov_explorer"]
