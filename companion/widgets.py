@@ -457,3 +457,43 @@ def girsanov_explorer(T=1.0, n=3000, seed=0):
 
 
 __all__ += ["girsanov_figure", "girsanov_explorer"]
+# ---- chapter 06: the BBDD23 proof ----
+__all__ += ["bbdd_bound_figure"]
+
+
+def bbdd_bound_figure(kappa, T, d=16, c=0.25, delta=1e-3):
+    """The BBDD23 schedule and, for data N(0, c I_d) with the exact score, the exact terminal
+    KL, the exact path KL and the four terms of the unit-constant bound.
+
+    Left: step sizes against the remaining time with the line kappa min(1, T - t). Right: the
+    quantities as bars on a log scale.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import bbdd, bounds, schedules
+
+    kappa = check_float(kappa, "kappa", low=0.0, high=1.0, low_open=True)
+    T = check_float(T, "T", low=1.0)
+    d = check_int(d, "d", low=1)
+    c = check_float(c, "c", low=0.0, low_open=True)
+    g = schedules.bbdd23(T, delta, kappa)
+    N = g.size - 1
+    kl = bbdd.sampler_kl_gaussian(c, np.zeros(d), T, g)
+    path = bbdd.path_kl_gaussian(c, d, T, g)
+    terms = bounds.bbdd23_terms(d, N, kappa, T, 0.0)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    rem = T - g[1:]
+    ax1.loglog(rem, np.diff(g), "o", ms=2.5)
+    r = np.logspace(np.log10(delta), np.log10(T), 100)
+    ax1.loglog(r, kappa * np.minimum(1.0, r), "k--", lw=1)
+    ax1.set(xlabel="remaining time $T - t_{k+1}$", ylabel=r"step $\gamma_k$",
+            title=f"schedule: N = {N} steps")
+    names = ["terminal KL", "path KL", r"$\kappa^2 dN$", r"$\kappa dT$", r"$de^{-2T}$"]
+    vals = [kl, path, terms[1], terms[2], terms[3]]
+    ax2.bar(names, vals, color=["C3", "C1", "0.6", "0.6", "0.6"])
+    ax2.set_yscale("log")
+    ax2.set_ylim(min(vals) / 3, max(vals) * 3)
+    ax2.set(title=f"d = {d}, bound sum {terms.sum():.3g}")
+    ax2.tick_params(axis="x", labelsize=8)
+    fig.tight_layout()
+    return fig
