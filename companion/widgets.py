@@ -435,6 +435,47 @@ def girsanov_figure(gap, T=1.0, n=3000, n_paths=25, seed=0):
     ax2.set(xlabel=r"$\log(\mathrm{d}Q/\mathrm{d}P)$", ylabel="density",
             title=f"KL(Q||P) = $D^2T/4$ = {kl:.3f}")
     ax2.legend(fontsize=8)
+# ---- chapter 11: learning and fine-tuning the score ----
+__all__ += ["finetune_figure", "finetune_explorer"]
+
+
+def finetune_figure(problem, theta=0.3, show_kl=True, mc=None):
+    """The linear-quadratic fine-tuning example: ``J(theta)`` with the tangent given by the
+    policy gradient at ``theta`` and, with ``show_kl``, the terminal and path KL against theta.
+
+    ``mc`` = (mean, standard error) of a Monte Carlo policy-gradient estimate, drawn as the slope
+    of a second short segment with its five-standard-error range.
+    """
+    import matplotlib.pyplot as plt
+
+    from .finetune import LQFineTuning
+
+    if not isinstance(problem, LQFineTuning):
+        raise ValueError("problem must be an LQFineTuning")
+    theta = check_float(theta, "theta", low=0.0, high=1.0)
+    th = np.linspace(0.0, 1.0, 201)
+    if show_kl:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.6))
+    else:
+        fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    ax.plot(th, problem.J(th), label=r"$J(\theta)$")
+    slope = problem.dJ(theta)
+    j0 = float(problem.J(theta))
+    seg = np.linspace(theta - 0.25, theta + 0.25, 2)
+    ax.plot(seg, j0 + slope * (seg - theta), color="#c0392b", label="policy-gradient tangent")
+    ax.plot([theta], [j0], "o", color="#c0392b", ms=4)
+    if mc is not None:
+        m, se = mc
+        ax.fill_between(seg, j0 + (m - 5 * se) * (seg - theta), j0 + (m + 5 * se) * (seg - theta),
+                        color="#c0392b", alpha=0.2, label="Monte Carlo slope, 5 se")
+    ax.set(xlabel=r"$\theta$", ylabel=r"$J(\theta)$",
+           title=rf"$\sigma_e = {problem.sigma_e:g}$: $dJ/d\theta = {slope:.3f}$ at $\theta = {theta:g}$")
+    ax.legend(loc="lower right", fontsize="small")
+    if show_kl:
+        ax2.plot(th, problem.path_kl(th), label="path KL (running cost)")
+        ax2.plot(th, problem.terminal_kl(th), label="terminal KL")
+        ax2.set(xlabel=r"$\theta$", ylabel="KL")
+        ax2.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
     return fig
 
@@ -586,3 +627,13 @@ def immse_explorer(target, T=4.0):
 
 
 __all__ += ["immse_figure", "immse_explorer"]
+def finetune_explorer():
+    """Sliders over theta and the exploration level sigma_e for :func:`finetune_figure`."""
+    from .finetune import LQFineTuning
+
+    def make(theta, sigma_e):
+        return finetune_figure(LQFineTuning(sigma_e=sigma_e), theta=theta, show_kl=False)
+
+    return explorer(make, {"theta": [round(0.1 * k, 1) for k in range(11)],
+                           "sigma_e": [0.1, 0.3, 0.5, 1.0]},
+                    initial={"theta": 0.3, "sigma_e": 0.3})
