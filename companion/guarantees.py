@@ -59,15 +59,51 @@ def _check_process(process):
     return process
 
 
+def _generic_scalars(process):
+    """(f, g^2, mean_coeff, marginal_var) at a forward time, through the public methods."""
+
+    def at(tau):
+        return (float(process.f(tau)), float(process.g(tau)) ** 2,
+                float(process.mean_coeff(tau)), float(process.marginal_var(tau)))
+
+    return at
+
+
+def _fast_scalars(process):
+    """The same four numbers in plain float arithmetic for the processes used in the book
+    (the ODE right-hand side is called hundreds of times; the public methods validate arrays
+    on every call). Falls back to :func:`_generic_scalars` for any other process."""
+    from .sde import VP, ConstantLinear
+
+    if type(process) in (VP, CVP):
+        b0, b1, T0 = process.beta_min, process.beta_max, process.T
+        sign = 1.0 if type(process) is VP else -1.0
+
+        def at(tau):
+            beta = b0 + tau / T0 * (b1 - b0)
+            B = b0 * tau + 0.5 * tau * tau / T0 * (b1 - b0)
+            var = -np.expm1(-B) if sign > 0 else np.expm1(B)
+            return 0.5 * sign * beta, beta, np.exp(-0.5 * sign * B), var
+
+        return at
+    if isinstance(process, ConstantLinear):          # OU is dX = -X dt + sqrt(2) dB
+        f, g2 = process.f_value, process.g_value ** 2
+
+        def at(tau):
+            var = g2 * tau if f == 0.0 else g2 * -np.expm1(-2.0 * f * tau) / (2.0 * f)
+            return f, g2, np.exp(-f * tau), var
+
+        return at
+    return _generic_scalars(process)
+
+
 def _coefficients(process, data_mean, data_var, T):
     """Reverse-time coefficients: lambda(t) (slope of the drift), the score's offset and g^2."""
+    scalars = _fast_scalars(process)
 
     def coeffs(t):
-        tau = T - t
-        f = float(process.f(tau))
-        g2 = float(process.g(tau)) ** 2
-        a = float(process.mean_coeff(tau))
-        v = a * a * data_var + float(process.marginal_var(tau))
+        f, g2, a, mv = scalars(T - t)
+        v = a * a * data_var + mv
         return f - g2 / v, g2 * a * data_mean / v, g2
 
     return coeffs
