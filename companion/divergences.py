@@ -2,10 +2,10 @@
 dimensions, and a Monte Carlo KL with its standard error in any dimension."""
 import numpy as np
 
-from ._validate import check_array, check_int, check_seed
+from ._validate import check_array, check_float, check_int, check_seed
 from .targets import GaussianMixture
 
-__all__ = ["gaussian_kl", "kl_grid", "tv_grid", "kl_mc", "grid_for", "gaussian_w2"]
+__all__ = ["gaussian_kl", "kl_grid", "tv_grid", "kl_mc", "grid_for"]
 
 
 def gaussian_kl(m1, c1, m2, c2):
@@ -97,33 +97,130 @@ def kl_mc(p, q, n, seed):
     return float(r.mean()), float(r.std(ddof=1) / np.sqrt(n))
 
 
-def gaussian_w2(m1, c1, m2, c2):
-    """W_2 (not squared) between N(m1, c1) and N(m2, c2):
-    ``W_2^2 = |m1 - m2|^2 + tr c1 + tr c2 - 2 tr (c1^{1/2} c2 c1^{1/2})^{1/2}``.
 
-    Symmetric eigen-square roots; for a rank-deficient covariance they lose about 1e-8.
+# ---- exact total variation and Wasserstein distance between Gaussians (chapter 7) ----
+
+__all__ += ["gaussian_tv", "gaussian_w2"]
+
+
+def _tv_1d(m1, v1, m2, v2):
+    """TV between N(m1, v1) and N(m2, v2) on the line, from the crossing points of the densities."""
+    from scipy.special import ndtr
+
+    if v1 == v2:
+        return float(2.0 * ndtr(abs(m1 - m2) / (2.0 * np.sqrt(v1))) - 1.0)
+    if v1 > v2:                        # let N(m1, v1) be the narrower law
+        m1, v1, m2, v2 = m2, v2, m1, v1
+    # p1 > p2 exactly between the roots of a x^2 + b x + c = 0 (a > 0)
+    a = 1.0 / v1 - 1.0 / v2
+    b = -2.0 * (m1 / v1 - m2 / v2)
+    c = m1 * m1 / v1 - m2 * m2 / v2 + np.log(v1 / v2)
+    disc = b * b - 4.0 * a * c         # > 0: two laws with different variances cross twice
+    q = -0.5 * (b + np.copysign(np.sqrt(disc), b))
+    r = sorted([q / a, c / q])
+    s1, s2 = np.sqrt(v1), np.sqrt(v2)
+    p1 = ndtr((r[1] - m1) / s1) - ndtr((r[0] - m1) / s1)
+    p2 = ndtr((r[1] - m2) / s2) - ndtr((r[0] - m2) / s2)
+    return float(p1 - p2)
+
+
+def _tv_isotropic(m1, v1, m2, v2):
+    """TV between N(m1, v1 I) and N(m2, v2 I) in R^d, v1 != v2, by (non-central) chi-square
+    distribution functions: the set where the narrower density is larger is a ball."""
+    from scipy import stats
+
+    if v1 > v2:
+        m1, v1, m2, v2 = m2, v2, m1, v1
+    d = m1.size
+    a = 1.0 / v1 - 1.0 / v2
+    centre = (m1 / v1 - m2 / v2) / a
+    dm2 = float(np.sum((m1 - m2) ** 2))
+    R2 = (d * np.log(v2 / v1) + dm2 / (v2 - v1)) / a     # the ball |x - centre|^2 < R2
+
+    def prob(m, v):
+        nc = float(np.sum((m - centre) ** 2)) / v
+        if nc == 0.0:
+            return stats.chi2.cdf(R2 / v, d)
+        return stats.ncx2.cdf(R2 / v, d, nc)
+
+    return float(prob(m1, v1) - prob(m2, v2))
+
+
+def gaussian_tv(m1, v1, m2, v2):
+    """Total variation distance between N(m1, v1 I) and N(m2, v2 I), in closed form.
+
+    ``m1`` and ``m2`` are scalars (the line) or vectors of length d; ``v1`` and ``v2`` are
+    positive scalar variances (isotropic covariances). On the line the densities cross at the
+    roots of a quadratic (one point when v1 = v2) and TV = |P1(I) - P2(I)| for the interval I
+    between them; in R^d with v1 != v2 the set where the narrower density is larger is a ball,
+    whose probabilities are (non-central) chi-square distribution functions; with v1 = v2 it
+    is a half-space and TV = 2 Phi(|m1 - m2| / (2 sqrt v)) - 1.
 
     Examples
     --------
-    >>> round(gaussian_w2([0.0], [[1.0]], [1.0], [[4.0]]) ** 2, 12)
-    2.0
+    >>> from scipy.stats import norm
+    >>> tv = gaussian_tv(0.3, 1.0, 0.0, 1.0)
+    >>> bool(abs(tv - (2 * norm.cdf(0.15) - 1)) < 1e-15)
+    True
+    >>> round(gaussian_tv([0.0] * 3, 1.0, [0.0] * 3, 1.0), 12)
+    0.0
     """
-    m1 = check_array(m1, "m1", ndim=1)
-    d = m1.shape[0]
-    m2 = check_array(m2, "m2", shape=(d,))
-    c1 = check_array(c1, "c1", shape=(d, d))
-    c2 = check_array(c2, "c2", shape=(d, d))
+    m1 = check_array(m1, "m1")
+    m2 = check_array(m2, "m2")
+    if m1.ndim > 1:
+        raise ValueError(f"m1 must be a scalar or a vector, got shape {m1.shape}")
+    if m2.shape != m1.shape:
+        raise ValueError(f"m2 must have the shape of m1 {m1.shape}, got {m2.shape}")
+    v1 = check_float(v1, "v1", low=0.0, low_open=True)
+    v2 = check_float(v2, "v2", low=0.0, low_open=True)
+    m1, m2 = np.atleast_1d(m1), np.atleast_1d(m2)
+    if m1.size == 1:
+        return _tv_1d(float(m1[0]), v1, float(m2[0]), v2)
+    if v1 == v2:
+        from scipy.special import ndtr
+        return float(2.0 * ndtr(np.linalg.norm(m1 - m2) / (2.0 * np.sqrt(v1))) - 1.0)
+    return _tv_isotropic(m1, v1, m2, v2)
 
-    def psd_sqrt(c, name):
-        if not np.allclose(c, c.T, atol=1e-12 * max(1.0, np.abs(c).max())):
+
+def _psd_sqrt(c):
+    w, U = np.linalg.eigh(0.5 * (c + c.T))
+    return (U * np.sqrt(np.clip(w, 0.0, None))) @ U.T
+
+
+def gaussian_w2(m1, c1, m2, c2):
+    """The Wasserstein-2 distance W_2(N(m1, c1), N(m2, c2)) (not squared), in closed form.
+
+    W_2^2 = |m1 - m2|^2 + tr(c1 + c2 - 2 (c1^{1/2} c2 c1^{1/2})^{1/2}); the covariances must
+    be symmetric positive semi-definite (a singular one is allowed). Scalars are read as 1-D
+    laws, where W_2^2 = (m1 - m2)^2 + (sqrt c1 - sqrt c2)^2.
+
+    Examples
+    --------
+    >>> round(gaussian_w2([1.0], [[4.0]], [0.0], [[1.0]]) ** 2, 12)
+    2.0
+    >>> round(gaussian_w2(0.0, 4.0, 0.0, 1.0), 12)
+    1.0
+    """
+    m1 = np.atleast_1d(check_array(m1, "m1"))
+    if m1.ndim != 1:
+        raise ValueError(f"m1 must be a scalar or a vector, got shape {m1.shape}")
+    d = m1.size
+    m2 = np.atleast_1d(check_array(m2, "m2"))
+    if m2.shape != (d,):
+        raise ValueError(f"m2 must have shape ({d},), got {m2.shape}")
+    mats = []
+    for c, name in ((c1, "c1"), (c2, "c2")):
+        c = check_array(c, name)
+        c = c.reshape(1, 1) if c.ndim == 0 and d == 1 else c
+        if c.shape != (d, d):
+            raise ValueError(f"{name} must have shape ({d}, {d}), got {c.shape}")
+        if not np.allclose(c, c.T, rtol=1e-12, atol=1e-14 * max(1.0, np.abs(c).max())):
             raise ValueError(f"{name} must be symmetric")
-        lam, vec = np.linalg.eigh(0.5 * (c + c.T))
-        if lam.min() < -1e-12 * max(1.0, lam.max()):
+        if np.linalg.eigvalsh(0.5 * (c + c.T)).min() < -1e-12 * max(1.0, np.abs(c).max()):
             raise ValueError(f"{name} must be positive semi-definite")
-        return (vec * np.sqrt(np.clip(lam, 0.0, None))) @ vec.T
-
-    r1 = psd_sqrt(c1, "c1")
-    psd_sqrt(c2, "c2")
-    cross = psd_sqrt(r1 @ c2 @ r1, "c1^{1/2} c2 c1^{1/2}")
-    w2 = float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - 2.0 * np.trace(cross))
-    return float(np.sqrt(max(w2, 0.0)))
+        mats.append(0.5 * (c + c.T))
+    c1, c2 = mats
+    r1 = _psd_sqrt(c1)
+    cross = np.trace(_psd_sqrt(r1 @ c2 @ r1))
+    w2sq = float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2) - 2.0 * cross)
+    return float(np.sqrt(max(w2sq, 0.0)))

@@ -375,6 +375,14 @@ _ROWS = [
      'discretisation error of Euler-Maruyama in TV and W_2: exponent in the step >= 1/2 (1 for smooth data), exponent in d = 1/2',
      '003 Table 2',
      '07_tv_wasserstein'),
+    ('conv.reverse_gaussian_law',
+     'Gaussian data: the reverse SDE with the exact score started at p(T) has the marginals p(T - t); with a constant bias eps its law is Gaussian with mean and variance given by two linear ODEs (e.g. N(2 eps (1 - e^{-T}), 1) for N(0,1) data under OU)',
+     '003 §6 (the exact tool behind the checks)',
+     '07_tv_wasserstein'),
+    ('conv.exact_tv',
+     'TV between isotropic Gaussians in closed form: crossing points of the densities on the line, (non-central) chi-square distribution functions of a ball in R^d',
+     '003 §6 (the exact tool behind the checks)',
+     '07_tv_wasserstein'),
     # --- end of 07_tv_wasserstein ---
     # --- 08_immse_reeves_pfister ---
     ('rp.comparison_law',

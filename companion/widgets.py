@@ -476,6 +476,52 @@ def finetune_figure(problem, theta=0.3, show_kl=True, mc=None):
         ax2.plot(th, problem.terminal_kl(th), label="terminal KL")
         ax2.set(xlabel=r"$\theta$", ylabel="KL")
         ax2.legend(loc="upper left", fontsize="small")
+# ---- chapter 07: guarantees in total variation and Wasserstein distance ----
+
+__all__ += ["tv_bias_figure", "tv_bias_explorer"]
+
+TV_BIAS_T = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
+TV_BIAS_EPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def tv_bias_figure(T=1.25, eps=0.05, T_max=4.0):
+    """The counterexample to Theorem 6.2 as extracted (C28), for one horizon and one bias.
+
+    Data N(0, 1), the OU process, the score plus a constant ``eps``: the sampler's output is
+    N(2 eps (1 - e^{-T}), 1), whose TV from the data is exact (:func:`gaussian_tv`). Left: TV
+    against the horizon with the corrected bound eps sqrt(T/2) and the extracted eps sqrt(T)/2;
+    right: TV divided by each bound (above 1 = the bound fails). The chosen T is marked and
+    the three numbers are in the title.
+    """
+    import matplotlib.pyplot as plt
+    from scipy.special import ndtr
+
+    from .divergences import gaussian_tv
+
+    T = check_float(T, "T", low=0.0, low_open=True)
+    eps = check_float(eps, "eps", low=0.0, low_open=True)
+    T_max = check_float(T_max, "T_max", low=T)
+    Ts = np.linspace(0.02, T_max, 200)
+    # equal variances: TV = 2 Phi(|shift| / 2) - 1 (vectorised; the marked point uses gaussian_tv)
+    tv = 2.0 * ndtr(eps * -np.expm1(-Ts)) - 1.0
+    good, bad = eps * np.sqrt(Ts / 2), eps * np.sqrt(Ts) / 2
+    tv0 = gaussian_tv(2 * eps * -np.expm1(-T), 1.0, 0.0, 1.0)
+    g0, b0 = eps * np.sqrt(T / 2), eps * np.sqrt(T) / 2
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
+    a1.plot(Ts, tv, color="k", label="exact TV")
+    a1.plot(Ts, good, color="#1f77b4", label=r"corrected $\varepsilon\sqrt{T/2}$")
+    a1.plot(Ts, bad, "--", color="#d62728", label=r"extracted $\varepsilon\sqrt{T}/2$")
+    a1.plot([T], [tv0], "o", color="k")
+    a1.set(xlabel="horizon $T$", ylabel="total variation")
+    a1.legend(fontsize=8)
+    a2.plot(Ts, tv / good, color="#1f77b4", label="TV / corrected bound")
+    a2.plot(Ts, tv / bad, "--", color="#d62728", label="TV / extracted term")
+    a2.axhline(1.0, color="0.5", lw=0.8)
+    a2.plot([T, T], [tv0 / g0, tv0 / b0], "o", color="k")
+    a2.set(xlabel="horizon $T$", ylabel="ratio (above 1: bound fails)")
+    a2.legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"T = {T:g}, eps = {eps:g}: TV {tv0:.4g}, corrected {g0:.4g}, "
+                 f"extracted {b0:.4g} (ratio {tv0 / b0:.4f})", fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -637,3 +683,7 @@ def finetune_explorer():
     return explorer(make, {"theta": [round(0.1 * k, 1) for k in range(11)],
                            "sigma_e": [0.1, 0.3, 0.5, 1.0]},
                     initial={"theta": 0.3, "sigma_e": 0.3})
+def tv_bias_explorer(T=1.25, eps=0.05):
+    """Sliders for the horizon T and the score bias eps on :func:`tv_bias_figure`."""
+    return explorer(tv_bias_figure, {"T": list(TV_BIAS_T), "eps": list(TV_BIAS_EPS)},
+                    initial={"T": T, "eps": eps})
