@@ -15,6 +15,7 @@ With t(s) = (1/2) log(1 + 1/s) (``companion.time.ou_time``) and its inverse s(t)
 process X started at mu: :func:`sl_to_ou` and :func:`ou_to_sl` move points between the two
 pictures, :func:`paths` simulates SL paths and :func:`ou_paths` rescaled OU paths.
 """
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -210,6 +211,22 @@ def likelihood_ratio(target, u, s, x):
     return float(np.exp(v)) if np.ndim(v) == 0 else np.exp(v)
 
 
+@functools.lru_cache(maxsize=16)
+def _hermite_rule(n_nodes, d):
+    """Tensor Gauss-Hermite rule for E g(Z), Z ~ N(0, I_d): nodes (M, d) and weights (M,).
+
+    Cached: computing a 200-node rule costs far more than using it.
+    """
+    xi, om = np.polynomial.hermite.hermgauss(n_nodes)
+    grids = np.meshgrid(*[xi] * d, indexing="ij")
+    nodes = np.stack([g.ravel() for g in grids], axis=1) * np.sqrt(2.0)
+    wts = np.prod(np.stack(np.meshgrid(*[om] * d, indexing="ij")).reshape(d, -1), axis=0)
+    wts = wts / np.pi ** (d / 2)
+    nodes.setflags(write=False)
+    wts.setflags(write=False)
+    return nodes, wts
+
+
 def expectation(target, s, f, n_nodes=None):
     """E f(U_s) for U_s = s x* + B_s, by a Gauss-Hermite rule on each mixture component.
 
@@ -238,11 +255,7 @@ def expectation(target, s, f, n_nodes=None):
         raise ValueError(f"n_nodes ** d = {n_nodes ** d} nodes is too many; lower n_nodes")
     if s == 0.0:
         return np.asarray(f(np.zeros((1, d))))[0]
-    xi, om = np.polynomial.hermite.hermgauss(n_nodes)
-    grids = np.meshgrid(*[xi] * d, indexing="ij")
-    nodes = np.stack([g.ravel() for g in grids], axis=1) * np.sqrt(2.0)     # (M, d)
-    wts = np.prod(np.stack(np.meshgrid(*[om] * d, indexing="ij")).reshape(d, -1), axis=0)
-    wts = wts / np.pi ** (d / 2)
+    nodes, wts = _hermite_rule(n_nodes, d)
     nu = target.channel(s, np.sqrt(s))
     total = 0.0
     for k in range(nu.n_components):
