@@ -522,6 +522,50 @@ def tv_bias_figure(T=1.25, eps=0.05, T_max=4.0):
     a2.legend(fontsize=8, loc="lower right")
     fig.suptitle(f"T = {T:g}, eps = {eps:g}: TV {tv0:.4g}, corrected {g0:.4g}, "
                  f"extracted {b0:.4g} (ratio {tv0 / b0:.4f})", fontsize=9)
+# ---- chapter 05: stochastic localization ----
+#: signal-to-noise times walked by the localization explorer's slider
+LOCALIZATION_S = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0,
+                  20.0, 35.0, 60.0)
+
+
+def localization_figure(target, s, n=1500, seed=0, lim=3.5):
+    """The tilt mu_s along one SL path next to the OU cloud q_{t(s)} (2-D mixtures).
+
+    Left: contours of the tilted law at (U_s, s) for one path U_s = s x* + B_s (the hidden
+    x* marked by a star). Right: exact draws of q_{t(s)}, t(s) = (1/2) log(1 + 1/s), with the
+    same path seen in OU coordinates, X = U_s / sqrt(s(s+1)). The path is drawn on the grid
+    ``LOCALIZATION_S`` so that moving ``s`` follows a single path.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import localization as sl
+    from .time import ou_time
+
+    if not isinstance(target, GaussianMixture) or target.dim != 2 or not target.has_density:
+        raise ValueError("target must be a 2-D GaussianMixture with a density")
+    s = check_float(s, "s", low=0.0, low_open=True)
+    n = check_int(n, "n", low=1)
+    seed = check_seed(seed)
+    grid = np.unique(np.r_[0.0, LOCALIZATION_S, s])
+    p = sl.paths(target, grid, 1, seed, method="exact", return_cov=False)
+    j = int(np.searchsorted(grid, s))
+    u = p.U[0, j]
+    nu = sl.tilt(target, u, s)
+    t, x = sl.sl_to_ou(s, u)
+    fig, axes = plt.subplots(1, 2, figsize=(8.6, 4.2))
+    X, Y, Z = _density_grid(nu, lim, n_grid=161)
+    axes[0].contourf(X, Y, Z, levels=12, cmap="Blues")
+    axes[0].plot(*p.xstar[0], "*", color="#c0504d", ms=12, label="hidden $x^*$")
+    axes[0].plot(*nu.mean(), "o", color="k", ms=4, label="$a_s(U_s)$")
+    axes[0].legend(loc="lower left", fontsize=8)
+    axes[0].set(title=f"tilted law $\\mu_s$, s = {s:g}", xlim=(-lim, lim), ylim=(-lim, lim),
+                aspect="equal", xlabel="$x_1$", ylabel="$x_2$")
+    cloud = target.at(ou_time(s)).sample(n, seed + 1)
+    axes[1].scatter(cloud[:, 0], cloud[:, 1], s=2, alpha=0.4, color="#1f4e79")
+    axes[1].plot(*x, "o", color="#c0504d", ms=7, label="$U_s/\\sqrt{s(s+1)}$")
+    axes[1].legend(loc="lower left", fontsize=8)
+    axes[1].set(title=f"reversed OU cloud at t(s) = {t:.3g}", xlim=(-lim, lim),
+                ylim=(-lim, lim), aspect="equal", xlabel="$x_1$")
     fig.tight_layout()
     return fig
 
@@ -687,3 +731,10 @@ def tv_bias_explorer(T=1.25, eps=0.05):
     """Sliders for the horizon T and the score bias eps on :func:`tv_bias_figure`."""
     return explorer(tv_bias_figure, {"T": list(TV_BIAS_T), "eps": list(TV_BIAS_EPS)},
                     initial={"T": T, "eps": eps})
+def localization_explorer(target, seed=0):
+    """Slider over s for :func:`localization_figure` (the generic :func:`explorer`)."""
+    return explorer(lambda s: localization_figure(target, s, seed=seed),
+                    {"s": list(LOCALIZATION_S)}, initial={"s": 0.5})
+
+
+__all__ += ["localization_figure", "localization_explorer"]
