@@ -30,6 +30,22 @@ def test_install_cell_names_the_package_and_the_command():
     assert 'python -m pip install "companion @ git+https://github.com/owner/book.git"' in text
 
 
+def test_downloads_keep_the_static_picture_of_an_explorer():
+    import nbformat
+
+    ext = _extension()
+    out = nbformat.v4.new_output("display_data", data={
+        ext.WIDGET_MIME: {"model_id": "abc", "version_major": 2, "version_minor": 0},
+        "image/png": "iVBORw0KGgo=", "text/plain": "interactive figure",
+        "text/html": '<div class="cp-explorer" id="x"></div>'})
+    plain = nbformat.v4.new_output("display_data", data={"text/html": "<b>table</b>"})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[out, plain])])
+    ext.static_outputs(nb)
+    data = nb.cells[0].outputs[0]["data"]
+    assert set(data) == {"image/png", "text/plain"}
+    assert nb.cells[0].outputs[1]["data"] == {"text/html": "<b>table</b>"}
+
+
 @pytest.mark.site
 def test_downloads_are_the_executed_notebooks(request):
     import nbformat
@@ -51,3 +67,5 @@ def test_downloads_are_the_executed_notebooks(request):
         assert "[ok] " in text and "[FAIL]" not in text, f"{stem}: no check lines in the outputs"
         assert images, f"{stem}: no figure in the outputs"
         assert not [o for o in outputs if o.output_type == "error"], stem
+        assert not [o for o in outputs if "application/vnd.jupyter.widget-view+json"
+                    in o.get("data", {})], f"{stem}: a widget without its model"

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 STATIC_ENV = "COMPANION_STATIC_EXPLORERS"
 #: what a downloaded notebook needs besides companion's own dependencies
 EXTRA_PACKAGES = "ipywidgets myst-nb"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def _is_myst_notebook(path):
@@ -55,6 +56,24 @@ def install_cell_source(title, repository_url=None):
         "its statement. The sliders need `ipywidgets` (installed above) and a running kernel.")
 
 
+def static_outputs(nb):
+    """Keep the static picture of each explorer in a downloaded notebook.
+
+    The widget's model is not saved with the notebook, so JupyterLab would show "model not
+    found" for it, and the website version (HTML with a script) does not run in an untrusted
+    notebook: the output keeps the PNG of the initial figure and its text, and running the
+    cell brings the live sliders back.
+    """
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_MIME in data and "image/png" in data:
+                data.pop(WIDGET_MIME)
+                if "cp-explorer" in "".join(data.get("text/html", "")):
+                    data.pop("text/html")
+    return nb
+
+
 def _add_ipynb_link(app, pagename, templatename, context, doctree):
     src = app.env.doc2path(pagename, base=True) if pagename in app.env.all_docs else None
     if src and _is_myst_notebook(src):
@@ -84,6 +103,7 @@ def _write_notebooks(app, exc):
             continue
         nb = nbformat.read(run, as_version=4)
         nb.metadata.pop("jupytext", None)
+        static_outputs(nb)
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(
             install_cell_source(_title(app, docname), repo)))
         nb.nbformat_minor = max(nb.nbformat_minor, 5)
