@@ -147,15 +147,19 @@ def _static_html(make_figure, names, values, initial_index, max_frames=MAX_FRAME
     alt = data["alt"] + " (" + ", ".join(
         f"{n} = {labels[j][initial_index[j]]}" for j, n in enumerate(names)) + ")"
     controls = "".join(
-        f'<label class="cp-explorer-slider"><span class="cp-explorer-name">{html.escape(n)}</span> '
+        f'<label class="cp-explorer-slider" style="display:inline-flex;align-items:center;'
+        f'gap:0.4em"><span class="cp-explorer-name">{html.escape(n)}</span>'
         f'<input type="range" min="0" max="{len(values[j]) - 1}" step="1" '
         f'value="{initial_index[j]}" aria-label="{html.escape(n)}" '
         f'aria-valuetext="{html.escape(labels[j][initial_index[j]])}">'
-        f'<output>{html.escape(labels[j][initial_index[j]])}</output></label>'
+        f'<output style="min-width:3.5em">{html.escape(labels[j][initial_index[j]])}</output>'
+        f'</label>'
         for j, n in enumerate(names))
-    note_html = f'<p class="cp-explorer-note">{note}</p>' if note else ""
+    note_html = (f'<p class="cp-explorer-note" style="font-size:0.9em;opacity:0.8">{note}</p>'
+                 if note else "")
     return (f'<div class="cp-explorer" id="{uid}">'
-            f'<div class="cp-explorer-controls">{controls}</div>'
+            f'<div class="cp-explorer-controls" style="display:flex;flex-wrap:wrap;'
+            f'gap:0.3em 1.5em;margin:0.3em 0">{controls}</div>'
             f'<img src="data:image/png;base64,{first}" alt="{html.escape(alt)}" '
             f'style="max-width:100%;height:auto">{note_html}'
             f'<script type="application/json" class="cp-explorer-frames">'
