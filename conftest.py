@@ -63,19 +63,25 @@ def pytest_addoption(parser):
                     help="a built website (e.g. _build/html): run the browser tests on every page")
     group.addoption("--screenshots", default=None, metavar="DIR",
                     help="where the browser tests keep a screenshot of each chapter page")
+    group.addoption("--jupyterlab", action="store_true", default=False,
+                    help="run the test in a real JupyterLab (tests/test_jupyterlab.py)")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "site: browser test of the built website (needs --site)")
+    config.addinivalue_line("markers", "jupyterlab: test in a real JupyterLab (needs --jupyterlab)")
 
 
 def pytest_collection_modifyitems(config, items):
     # Tests of the built website need a site to look at: without --site they are deselected
-    # (reported as such), not skipped. The browser checker's own tests always run.
-    if config.getoption("--site"):
+    # (reported as such), not skipped. The browser checker's own tests always run. Likewise
+    # the JupyterLab test (a minute or two) runs only when asked for, with --jupyterlab.
+    off = {m for m, opt in (("site", "--site"), ("jupyterlab", "--jupyterlab"))
+           if not config.getoption(opt)}
+    if not off:
         return
-    keep = [i for i in items if i.get_closest_marker("site") is None]
-    dropped = [i for i in items if i.get_closest_marker("site") is not None]
+    keep = [i for i in items if not any(i.get_closest_marker(m) for m in off)]
+    dropped = [i for i in items if any(i.get_closest_marker(m) for m in off)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

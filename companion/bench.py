@@ -15,9 +15,17 @@ The report gives particle-steps per second, the speed-up of the companion kernel
 NumPy version, and the share of the kernel's time spent drawing the Gaussian noise (measured
 by a kernel that draws the same numbers and does nothing else). Timings are the best of
 ``--repeat`` runs after a warm-up run that compiles the kernels.
+
+The second table times the chapters' interactive explorers (:func:`companion.widgets.explorer`):
+every slider is moved through all its values, one at a time, and each redraw (figure and its
+PNG for the notebook) is timed after a warm-up draw. Below ``widgets.REDRAW_BUDGET`` (0.1 s)
+an explorer follows the slider continuously, above it its redraws are debounced. The table
+also gives the time and size of the website version (precomputed frames). ``--only
+explorers`` (or ``sampler``) runs one of the two parts.
 """
 import argparse
 import json
+import re
 import time
 
 import numpy as np
@@ -143,6 +151,66 @@ def format_table(results):
     return "\n".join(lines)
 
 
+def _explorers():
+    """name -> a function building the explorer as its chapter does (add new chapters here)."""
+    from . import targets, widgets
+
+    ring, bimodal = targets.ring(), targets.bimodal()
+    return {
+        "01 ou_marginal_explorer": lambda: widgets.ou_marginal_explorer(bimodal, t0=0.3),
+        "02 tweedie_denoiser_explorer": lambda: widgets.tweedie_denoiser_explorer(ring, sigma0=0.5),
+        "03 sampler_explorer": lambda: widgets.sampler_explorer(ring, T=3.0, delta=0.01),
+    }
+
+
+def explorer_times(builders=None):
+    """Redraw times of each explorer over every single-slider move; returns a list of dicts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import plotting, widgets
+
+    plotting.use_book_style()
+    builders = _explorers() if builders is None else builders
+    results = []
+    for name, build in builders.items():
+        box = build()
+        box.redraw()                                   # warm-up: compiled kernels, fonts
+        n_warm = len(box.redraw_times)
+        cpu = []
+        for slider in box.sliders.values():
+            start = slider.value
+            for value in [v for _, v in slider.options] + [start]:
+                if value != slider.value:
+                    c0 = time.process_time()
+                    slider.value = value               # redraws (no event loop: at once)
+                    cpu.append(time.process_time() - c0)
+        times = np.array(box.redraw_times[n_warm:])
+        t0 = time.perf_counter()
+        html = box.static_html()
+        t_static = time.perf_counter() - t0
+        results.append({"explorer": name, "redraws": int(times.size),
+                        "median_s": float(np.median(times)), "max_s": float(times.max()),
+                        "median_cpu_s": float(np.median(cpu)),
+                        "mode": "continuous" if np.median(times) < widgets.REDRAW_BUDGET
+                        else "debounced",
+                        "frames": len(json.loads(re.search(
+                            r'class="cp-explorer-frames">(.*?)</script>', html, re.S).group(1))["frames"]),
+                        "static_s": t_static, "static_kB": len(html) / 1e3})
+    return results
+
+
+def format_explorer_table(results):
+    lines = ["| explorer | redraws | median redraw (s) | slowest (s) | median CPU (s) "
+             "| update mode | website frames | frames built in (s) | page weight (kB) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        lines.append(f"| {r['explorer']} | {r['redraws']} | {r['median_s']:.3f} | {r['max_s']:.3f} "
+                     f"| {r['median_cpu_s']:.3f} "
+                     f"| {r['mode']} | {r['frames']} | {r['static_s']:.1f} | {r['static_kB']:.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     import numba
 
@@ -150,15 +218,23 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="a tenth of the particles")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    ap.add_argument("--only", choices=["sampler", "explorers"],
+                    help="run only the sampler benchmark or only the explorer timings")
     args = ap.parse_args(argv)
-    cases = [(K, d, max(1000, n // 10)) for K, d, n in CASES] if args.quick else CASES
-    print(f"numba threads: {numba.get_num_threads()}; exponential integrator, "
-          f"{N_STEPS} steps, exact mixture score")
-    results = run(cases, repeat=args.repeat)
-    print(format_table(results))
+    report = {}
+    if args.only != "explorers":
+        cases = [(K, d, max(1000, n // 10)) for K, d, n in CASES] if args.quick else CASES
+        print(f"numba threads: {numba.get_num_threads()}; exponential integrator, "
+              f"{N_STEPS} steps, exact mixture score")
+        report["sampler"] = run(cases, repeat=args.repeat)
+        print(format_table(report["sampler"]))
+    if args.only != "sampler":
+        print("\ninteractive explorers: redraw time per slider move")
+        report["explorers"] = explorer_times()
+        print(format_explorer_table(report["explorers"]))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump(report, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,21 @@
 """Builders for the interactive figures of the chapters.
 
-Each builder returns an ipywidgets container: a slider and an output area that redraws a
-matplotlib figure. The figure for the initial value is drawn into the output area at once, so
-the cell shows it even before the slider is moved; the chapters also draw a static version
-of the same picture, which is what the website shows without a kernel.
+Every explorer is built by :func:`explorer`: one slider per parameter over a short list of
+values, redrawing a matplotlib figure. It lives in two places.
+
+* In a live notebook (JupyterLab) it is an ipywidgets container. The sliders report every
+  position while they are dragged (``continuous_update=True``); the figure follows the hand
+  when a redraw takes less than :data:`REDRAW_BUDGET` seconds, and otherwise is redrawn once
+  the slider has rested for :data:`DEBOUNCE` seconds (a debounced update), so that a slow
+  figure never queues a backlog of redraws. The choice is made from the measured redraw time
+  and revised after every redraw.
+* On the book's website, where no kernel runs, the same explorer is a page fragment: the
+  figures for the slider positions are drawn when the book is built (all combinations when
+  there are at most :data:`MAX_FRAMES`, else each slider on its own with the others at their
+  initial value), embedded as PNG images, and switched by a few lines of JavaScript, with no
+  other file and no network access. They are drawn only where the environment variable
+  :data:`STATIC_ENV` is set (the book build sets it), so a notebook session does not pay for
+  them.
 """
 import re
 
@@ -16,61 +28,262 @@ __all__ = ["explorer", "ou_marginal_figure", "ou_marginal_explorer", "tweedie_de
            "tweedie_denoiser_explorer", "reverse_flow_figure", "reverse_flow_animation",
            "sampler_explorer"]
 
+#: a redraw faster than this (seconds) follows the slider continuously; a slower one is debounced
+REDRAW_BUDGET = 0.1
+#: how long (seconds) a slider must rest before a slow figure is redrawn
+DEBOUNCE = 0.25
+#: the website embeds every combination of slider values up to this many frames
+MAX_FRAMES = 24
+#: resolution of the website's frames (the figures are about 4 to 6 inches wide)
+FRAME_DPI = 80
+#: colours of the website's frames (a palette PNG is 3 to 5 times lighter than a full-colour one)
+FRAME_COLORS = 64
+#: environment variable that asks explorers to embed their website frames (set by the build)
+STATIC_ENV = "COMPANION_STATIC_EXPLORERS"
 
-def _png(fig):
+
+def _png(fig, dpi=None):
     import io
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
-def _live_figure(children, first_png):
-    """A VBox of controls and output that also carries a PNG of its initial state.
+def _frame_png(fig, dpi=FRAME_DPI, colors=FRAME_COLORS):
+    """A light PNG for the website: moderate resolution, an adaptive palette of ``colors``."""
+    import io
 
-    A live Jupyter frontend renders the widget; a static renderer (the book's website, which
-    skips the widget's own mime type) shows the PNG, so the page is never blank.
-    """
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(_png(fig, dpi=dpi))).convert("RGB")
+    buf = io.BytesIO()
+    img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT).save(buf, format="PNG",
+                                                                      optimize=True)
+    return buf.getvalue()
+
+
+def _fmt(value):
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):g}"
+    return str(value)
+
+
+def _running_loop():
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+_STATIC_JS = """
+(function () {
+  var root = document.getElementById("%(id)s");
+  var data = JSON.parse(root.querySelector("script.cp-explorer-frames").textContent);
+  var img = root.querySelector("img");
+  var inputs = Array.prototype.slice.call(root.querySelectorAll("input[type=range]"));
+  function show(moved) {
+    var idx = inputs.map(function (s) { return parseInt(s.value, 10); });
+    var key = idx.join(",");
+    if (!(key in data.frames)) {
+      // this page holds one slider at a time: put the others back to their initial value
+      inputs.forEach(function (s, j) {
+        if (s !== moved) { s.value = data.initial[j]; }
+      });
+      idx = inputs.map(function (s) { return parseInt(s.value, 10); });
+      key = idx.join(",");
+    }
+    inputs.forEach(function (s, j) {
+      s.nextElementSibling.textContent = data.labels[j][idx[j]];
+      s.setAttribute("aria-valuetext", data.labels[j][idx[j]]);
+    });
+    img.src = "data:image/png;base64," + data.frames[key];
+    img.alt = data.alt + " (" + inputs.map(function (s, j) {
+      return data.names[j] + " = " + data.labels[j][idx[j]];
+    }).join(", ") + ")";
+  }
+  inputs.forEach(function (s) { s.addEventListener("input", function () { show(s); }); });
+})();
+"""
+
+
+def _static_html(make_figure, names, values, initial_index, max_frames=MAX_FRAMES, dpi=FRAME_DPI):
+    """The website version of an explorer: precomputed frames and a JavaScript slider."""
     import base64
+    import hashlib
+    import html
+    import itertools
+    import json
 
-    import ipywidgets as w
+    import matplotlib.pyplot as plt
 
-    class LiveFigure(w.VBox):
-        def _repr_mimebundle_(self, include=None, exclude=None):
-            data = super()._repr_mimebundle_(include=include, exclude=exclude) or {}
-            data = dict(data)
-            data["image/png"] = base64.b64encode(first_png).decode("ascii")
-            data["text/plain"] = "interactive figure: run the notebook to move the controls"
-            return data
+    sizes = [len(v) for v in values]
+    if int(np.prod(sizes)) <= max_frames:
+        combos = list(itertools.product(*[range(s) for s in sizes]))
+        note = ""
+    else:
+        combos = [tuple(initial_index)]
+        for j, s in enumerate(sizes):
+            for i in range(s):
+                if i != initial_index[j]:
+                    c = list(initial_index)
+                    c[j] = i
+                    combos.append(tuple(c))
+        note = ("On this page each slider moves on its own, the others at their initial "
+                "value; run the notebook to combine them.")
+    frames = {}
+    for combo in combos:
+        fig = make_figure(**{n: values[j][i] for j, (n, i) in enumerate(zip(names, combo))})
+        frames[",".join(map(str, combo))] = base64.b64encode(_frame_png(fig, dpi=dpi)).decode("ascii")
+        plt.close(fig)
+    labels = [[_fmt(v) for v in vals] for vals in values]
+    data = {"names": list(names), "labels": labels, "initial": list(initial_index),
+            "frames": frames, "alt": "Interactive figure, precomputed"}
+    payload = json.dumps(data, separators=(",", ":"))
+    uid = "cp-explorer-" + hashlib.sha1(payload.encode()).hexdigest()[:12]
+    first = frames[",".join(map(str, initial_index))]
+    alt = data["alt"] + " (" + ", ".join(
+        f"{n} = {labels[j][initial_index[j]]}" for j, n in enumerate(names)) + ")"
+    controls = "".join(
+        f'<label class="cp-explorer-slider" style="display:inline-flex;align-items:center;'
+        f'gap:0.4em"><span class="cp-explorer-name">{html.escape(n)}</span>'
+        f'<input type="range" min="0" max="{len(values[j]) - 1}" step="1" '
+        f'value="{initial_index[j]}" aria-label="{html.escape(n)}" '
+        f'aria-valuetext="{html.escape(labels[j][initial_index[j]])}">'
+        f'<output style="min-width:3.5em">{html.escape(labels[j][initial_index[j]])}</output>'
+        f'</label>'
+        for j, n in enumerate(names))
+    note_html = (f'<p class="cp-explorer-note" style="font-size:0.9em;opacity:0.8">{note}</p>'
+                 if note else "")
+    return (f'<div class="cp-explorer" id="{uid}">'
+            f'<div class="cp-explorer-controls" style="display:flex;flex-wrap:wrap;'
+            f'gap:0.3em 1.5em;margin:0.3em 0">{controls}</div>'
+            f'<img src="data:image/png;base64,{first}" alt="{html.escape(alt)}" '
+            f'style="max-width:100%;height:auto">{note_html}'
+            f'<script type="application/json" class="cp-explorer-frames">'
+            f'{payload}</script>'
+            f'<script>{_STATIC_JS % {"id": uid}}</script></div>')
 
-    return LiveFigure(children)
+
+_EXPLORER_CLASS = None
 
 
-def _explorer(controls, header, make_figure):
-    """Wire ``controls`` so that any change of their value redraws ``make_figure()``.
+def _explorer_class():
+    """The widget class (built on first use: ipywidgets is imported only when needed)."""
+    global _EXPLORER_CLASS
+    if _EXPLORER_CLASS is not None:
+        return _EXPLORER_CLASS
+    import base64
+    import os
+    import time
+    import traceback
 
-    The figure replaces the output area's content through the widget's own state rather than
-    clear_output messages, which non-interactive runners (nbval, nbclient) do not all accept;
-    the first figure is kept as the static fallback of :func:`_live_figure`.
-    """
     import ipywidgets as w
     import matplotlib.pyplot as plt
 
-    out = w.Output()
-    first = {}
+    class Explorer(w.VBox):
+        """Sliders and a figure; see :func:`explorer`.
 
-    def draw(change=None):
-        fig = make_figure()
-        out.outputs = ()
-        out.append_display_data(fig)
-        if "png" not in first:
-            first["png"] = _png(fig)
-        plt.close(fig)
+        Attributes
+        ----------
+        sliders : dict
+            Parameter name -> its ``SelectionSlider``.
+        output : ipywidgets.Output
+            Where the figure is drawn.
+        redraw_times : list of float
+            Seconds taken by each redraw so far (the first one included).
+        """
 
-    for c in controls:
-        c.observe(draw, names="value")
-    draw()
-    return _live_figure([header, out], first["png"])
+        def __init__(self, make_figure, params, initial):
+            self._make_figure = make_figure
+            self._names = list(params)
+            self._values = [list(v) for v in params.values()]
+            self._initial = [vals.index(initial[n]) for n, vals in zip(self._names, self._values)]
+            self.sliders = {
+                n: w.SelectionSlider(options=[(_fmt(v), v) for v in vals], value=initial[n],
+                                     description=n, continuous_update=True)
+                for n, vals in zip(self._names, self._values)}
+            self.output = w.Output()
+            self.redraw_times = []
+            self._pending = None
+            self._first_png = None
+            super().__init__([w.HBox(list(self.sliders.values())), self.output])
+            for s in self.sliders.values():
+                s.observe(self._on_change, names="value")
+            self.redraw()
+
+        def values(self):
+            """The current value of every parameter."""
+            return {n: s.value for n, s in self.sliders.items()}
+
+        @property
+        def redraw_seconds(self):
+            """Typical redraw time: the median of the last redraws after the first one
+            (which may include compilation), or the first one while it is alone."""
+            t = self.redraw_times[1:][-5:] or self.redraw_times
+            return float(np.median(t)) if t else 0.0
+
+        @property
+        def mode(self):
+            """``"continuous"`` (redraw at every slider position) or ``"debounced"``."""
+            return "continuous" if self.redraw_seconds < REDRAW_BUDGET else "debounced"
+
+        def redraw(self):
+            """Draw the figure for the current values into the output area."""
+            self._pending = None
+            start = time.perf_counter()
+            try:
+                fig = self._make_figure(**self.values())
+            except Exception:           # show the error where the figure would be
+                self.output.outputs = ({"output_type": "stream", "name": "stderr",
+                                        "text": traceback.format_exc()},)
+                raise
+            # replace the output area's content through the widget's own state rather than
+            # clear_output messages, which non-interactive runners do not all accept
+            self.output.outputs = ()
+            self.output.append_display_data(fig)
+            if self._first_png is None:
+                self._first_png = _png(fig)
+            plt.close(fig)
+            self.redraw_times.append(time.perf_counter() - start)
+
+        def _redraw_later(self):
+            try:
+                self.redraw()
+            except Exception:           # already shown in the output area
+                pass
+
+        def _on_change(self, change=None):
+            loop = _running_loop()
+            if self.mode == "continuous" or loop is None:
+                # fast enough to follow the hand (or no event loop to defer to: a script)
+                if self._pending is not None:
+                    self._pending.cancel()
+                self.redraw()
+                return
+            if self._pending is not None:
+                self._pending.cancel()
+            self._pending = loop.call_later(DEBOUNCE, self._redraw_later)
+
+        def static_html(self, max_frames=MAX_FRAMES, dpi=FRAME_DPI):
+            """The website version: precomputed frames switched by a JavaScript slider."""
+            return _static_html(self._make_figure, self._names, self._values, self._initial,
+                                max_frames=max_frames, dpi=dpi)
+
+        def _repr_mimebundle_(self, include=None, exclude=None):
+            data = dict(super()._repr_mimebundle_(include=include, exclude=exclude) or {})
+            # a frontend without the widget (a static renderer) shows the initial figure ...
+            data["image/png"] = base64.b64encode(self._first_png).decode("ascii")
+            data["text/plain"] = "interactive figure: run the notebook to move the sliders"
+            # ... or, when the book is built, the website version
+            if os.environ.get(STATIC_ENV):
+                data["text/html"] = self.static_html()
+            return data
+
+    _EXPLORER_CLASS = Explorer
+    return Explorer
 
 
 def explorer(make_figure, params, initial=None):
@@ -82,18 +295,34 @@ def explorer(make_figure, params, initial=None):
         ``make_figure(**values)`` returns a matplotlib Figure for one value of every parameter.
     params : dict
         Parameter name -> the sequence of values its slider walks through (numbers or strings).
-        The same finite grid is what a static rendering can precompute, so keep it short
-        (about 5 to 20 values per parameter).
+        The same finite grid is what the website precomputes, so keep it short (about 5 to 20
+        values per parameter).
     initial : dict, optional
         Initial value of some parameters (each must be one of its values); by default the
         middle value.
 
     Returns
     -------
-    An ipywidgets container whose rich display also carries a PNG of the initial figure.
-    """
-    import ipywidgets as w
+    Explorer
+        An ipywidgets container (sliders, then the figure). Its rich display also carries a
+        PNG of the initial figure and, in the book build, the website version
+        (:meth:`Explorer.static_html`).
 
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> def line(slope, colour):
+    ...     fig, ax = plt.subplots()
+    ...     ax.plot([0, 1], [0, slope], color=colour)
+    ...     return fig
+    >>> box = explorer(line, {"slope": [0.5, 1.0, 2.0], "colour": ["k", "r"]})
+    >>> box.values()
+    {'slope': 1.0, 'colour': 'r'}
+    >>> box.sliders["slope"].value = 2.0          # redraws
+    >>> len(box.redraw_times)
+    2
+    """
     if not callable(make_figure):
         raise ValueError("make_figure must be a callable returning a matplotlib Figure")
     if not isinstance(params, dict) or not params:
@@ -102,21 +331,25 @@ def explorer(make_figure, params, initial=None):
     unknown = set(initial) - set(params)
     if unknown:
         raise ValueError(f"initial names unknown parameters: {sorted(unknown)}")
-    sliders = {}
+    start = {}
+    clean = {}
     for name, values in params.items():
         values = list(values)
         if not values:
             raise ValueError(f"params[{name!r}] must hold at least one value")
+        if len({_fmt(v) for v in values}) != len(values):
+            raise ValueError(f"params[{name!r}] holds repeated values")
         value = initial.get(name, values[len(values) // 2])
         if value not in values:
             raise ValueError(f"initial[{name!r}] = {value!r} is not one of params[{name!r}]")
-        sliders[name] = w.SelectionSlider(options=values, value=value, description=name,
-                                          continuous_update=False)
+        start[name] = value
+        clean[name] = values
+    return _explorer_class()(make_figure, clean, start)
 
-    def draw():
-        return make_figure(**{k: s.value for k, s in sliders.items()})
 
-    return _explorer(list(sliders.values()), w.HBox(list(sliders.values())), draw)
+def _with(values, value):
+    """``values`` with ``value`` added (sorted), so an initial value is always on the grid."""
+    return sorted(set(float(v) for v in values) | {float(value)})
 
 
 def ou_marginal_figure(mixture, t, n=4000, seed=0, ax=None, bins=60):
@@ -143,20 +376,25 @@ def ou_marginal_figure(mixture, t, n=4000, seed=0, ax=None, bins=60):
     return ax
 
 
+OU_TIMES = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+
+
 def ou_marginal_explorer(mixture, t0=0.3, n=4000, seed=0):
     """A slider over t that redraws :func:`ou_marginal_figure`."""
-    import ipywidgets as w
     import matplotlib.pyplot as plt
 
+    if not isinstance(mixture, GaussianMixture) or mixture.dim != 1:
+        raise ValueError("mixture must be a 1-D GaussianMixture")
     t0 = check_float(t0, "t0", low=0.0, high=3.0)
-    slider = w.FloatSlider(value=t0, min=0.0, max=3.0, step=0.05, description="t",
-                           continuous_update=False)
-    def make_figure():
+    n = check_int(n, "n", low=1)
+    seed = check_seed(seed)
+
+    def make_figure(t):
         fig, ax = plt.subplots()
-        ou_marginal_figure(mixture, slider.value, n=n, seed=seed, ax=ax)
+        ou_marginal_figure(mixture, t, n=n, seed=seed, ax=ax)
         return fig
 
-    return _explorer([slider], slider, make_figure)
+    return explorer(make_figure, {"t": _with(OU_TIMES, t0)}, initial={"t": t0})
 
 
 def tweedie_denoiser_figure(mixture, sigma, ax=None, n_arrows=15, lim=3.4):
@@ -197,22 +435,24 @@ def tweedie_denoiser_figure(mixture, sigma, ax=None, n_arrows=15, lim=3.4):
     return ax
 
 
+TWEEDIE_SIGMAS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0)
+
+
 def tweedie_denoiser_explorer(mixture, sigma0=0.5):
     """A slider over the noise level sigma that redraws :func:`tweedie_denoiser_figure`."""
-    import ipywidgets as w
     import matplotlib.pyplot as plt
 
     if not isinstance(mixture, GaussianMixture) or mixture.dim != 2:
         raise ValueError("mixture must be a 2-D GaussianMixture")
     sigma0 = check_float(sigma0, "sigma0", low=0.05, high=2.0)
-    slider = w.FloatSlider(value=sigma0, min=0.05, max=2.0, step=0.05, description="sigma",
-                           continuous_update=False)
-    def make_figure():
+
+    def make_figure(sigma):
         fig, ax = plt.subplots(figsize=(4.2, 4.2))
-        tweedie_denoiser_figure(mixture, slider.value, ax=ax)
+        tweedie_denoiser_figure(mixture, sigma, ax=ax)
         return fig
 
-    return _explorer([slider], slider, make_figure)
+    return explorer(make_figure, {"sigma": _with(TWEEDIE_SIGMAS, sigma0)},
+                    initial={"sigma": sigma0})
 
 
 def _density_grid(mixture, lim, n_grid=121):
@@ -303,14 +543,16 @@ def reverse_flow_animation(target, T, grid, n=600, seed=0, method="ei", frames=1
     return HTML(html)
 
 
+SAMPLER_STEPS = (2, 3, 5, 10, 20, 50, 100, 200)
+
+
 def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
-    """Controls for the number of steps, the schedule and the sampler.
+    """Sliders for the number of steps, the schedule and the sampler.
 
     Shows the sampler's output particles over the contours of q_delta and reports how far
     their mean and covariance are from those of q_delta (Monte Carlo and discretisation error
     together).
     """
-    import ipywidgets as w
     import matplotlib.pyplot as plt
 
     from . import schedules
@@ -320,75 +562,36 @@ def sampler_explorer(target, T=3.0, delta=0.01, n=1500, seed=0):
         raise ValueError("target must be a 2-D GaussianMixture")
     T = check_float(T, "T", low=1.0)
     delta = check_float(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
-    steps = w.IntSlider(value=20, min=2, max=200, step=1, description="steps",
-                        continuous_update=False)
-    schedule = w.Dropdown(options=["uniform", "bbdd23"], value="uniform", description="schedule")
-    method = w.Dropdown(options=list(METHODS), value="ei", description="sampler")
+    n = check_int(n, "n", low=2)
+    seed = check_seed(seed)
     q_delta = target.at(delta)
+    contours = _density_grid(q_delta, 3.5)
 
-    def grid_for():
-        if schedule.value == "uniform":
-            return schedules.uniform(T, steps.value, delta=delta)
+    def grid_for(steps, schedule):
+        if schedule == "uniform":
+            return schedules.uniform(T, steps, delta=delta)
         # kappa chosen so that the BBDD23 grid has about the requested number of steps
-        kappa = (T - 1 + np.log(1 / delta)) / steps.value
+        kappa = (T - 1 + np.log(1 / delta)) / steps
         return schedules.bbdd23(T, delta, min(kappa, 1.0))
 
-    def make_figure():
-        grid = grid_for()
-        y = sample(target, T, grid, n, seed=seed, method=method.value)
+    def make_figure(steps, schedule, sampler):
+        grid = grid_for(steps, schedule)
+        y = sample(target, T, grid, n, seed=seed, method=sampler)
         fig, ax = plt.subplots(figsize=(4.4, 4.2))
-        X, Y, Z = _density_grid(q_delta, 3.5)
-        ax.contour(X, Y, Z, levels=6, colors="0.6", linewidths=0.6)
+        ax.contour(*contours, levels=6, colors="0.6", linewidths=0.6)
         ax.scatter(y[:, 0], y[:, 1], s=2, alpha=0.5, color="#1f4e79")
         err = np.linalg.norm(y.mean(0) - q_delta.mean()) + np.linalg.norm(np.cov(y.T) - q_delta.cov())
         ax.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), aspect="equal",
-               title=f"{method.value}, {grid.size - 1} steps ({schedule.value}); "
+               title=f"{sampler}, {grid.size - 1} steps ({schedule}); "
                      f"moment error {err:.3f}")
         return fig
 
-    return _explorer([steps, schedule, method], w.HBox([steps, schedule, method]), make_figure)
+    return explorer(make_figure, {"steps": list(SAMPLER_STEPS),
+                                  "schedule": ["uniform", "bbdd23"],
+                                  "sampler": list(METHODS)},
+                    initial={"steps": 20, "schedule": "uniform", "sampler": "ei"})
 
 
-# ---- chapter 10: ODE samplers and consistency models ----
-__all__ += ["cd_ct_figure", "cd_ct_explorer"]
-
-
-def cd_ct_figure(t=1.0, delta=0.1, n=1500, seed=0, show_rate=True):
-    """Consistency-distillation pairs against independent-noise training pairs for a point mass.
-
-    Left panel: the pairs ``(Y+, Y-)`` of both kinds (VE with sigma(t) = t). Right panel (with
-    ``show_rate``): the exact ``W_2^2 / (t^2 d)`` between the two laws against ``delta / t``, with
-    its limit ``2 (2 - sqrt 2)``.
-    """
-    import matplotlib.pyplot as plt
-
-    from .consistency import cd_ct_w2_squared, consistency_pairs
-    from .targets import discrete
-
-    t = check_float(t, "t", low=0.0, low_open=True)
-    delta = check_float(delta, "delta", low=0.0, high=t, high_open=True)
-    n = check_int(n, "n", low=1)
-    seed = check_seed(seed)
-    point = discrete([[0.0]], [1.0])
-    cd = consistency_pairs(point, t, delta, n, seed, kind="cd")
-    ct = consistency_pairs(point, t, delta, n, seed, kind="ct")
-    if show_rate:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.8))
-    else:
-        fig, ax = plt.subplots(figsize=(4.4, 4.2))
-    lim = 3.5 * t
-    ax.scatter(ct[0][:, 0], ct[1][:, 0], s=3, alpha=0.35, color="#e67e22", label="CT, independent noise")
-    ax.scatter(cd[0][:, 0], cd[1][:, 0], s=3, alpha=0.6, color="#1f4e79", label="CD, Euler step")
-    w2 = cd_ct_w2_squared(t, delta, 1)
-    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$Y_+$", ylabel="$Y_-$",
-           title=f"$t = {t:g}$, $\\delta = {delta:g}$: $W_2^2 = {w2:.3f}$")
-    ax.legend(loc="upper left", fontsize="small")
-    if show_rate:
-        r = np.geomspace(1e-3, 0.5, 60)
-        ax2.plot(r, [cd_ct_w2_squared(1.0, x, 1) for x in r], label="exact")
-        ax2.axhline(2 * (2 - np.sqrt(2)), ls="--", color="0.4", label=r"limit $2(2-\sqrt{2})$")
-        ax2.set(xscale="log", xlabel=r"$\delta / t$", ylabel=r"$W_2^2 / (t^2 d)$")
-        ax2.legend(loc="lower left", fontsize="small")
 # ---- chapter 04: Girsanov and path-space KL ----
 def girsanov_figure(gap, T=1.0, n=3000, n_paths=25, seed=0):
     """Two OU-type diffusions whose drifts differ by the constant ``gap``.
@@ -435,93 +638,20 @@ def girsanov_figure(gap, T=1.0, n=3000, n_paths=25, seed=0):
     ax2.set(xlabel=r"$\log(\mathrm{d}Q/\mathrm{d}P)$", ylabel="density",
             title=f"KL(Q||P) = $D^2T/4$ = {kl:.3f}")
     ax2.legend(fontsize=8)
-# ---- chapter 11: learning and fine-tuning the score ----
-__all__ += ["finetune_figure", "finetune_explorer"]
+    fig.tight_layout()
+    return fig
 
 
-def finetune_figure(problem, theta=0.3, show_kl=True, mc=None):
-    """The linear-quadratic fine-tuning example: ``J(theta)`` with the tangent given by the
-    policy gradient at ``theta`` and, with ``show_kl``, the terminal and path KL against theta.
-
-    ``mc`` = (mean, standard error) of a Monte Carlo policy-gradient estimate, drawn as the slope
-    of a second short segment with its five-standard-error range.
-    """
-    import matplotlib.pyplot as plt
-
-    from .finetune import LQFineTuning
-
-    if not isinstance(problem, LQFineTuning):
-        raise ValueError("problem must be an LQFineTuning")
-    theta = check_float(theta, "theta", low=0.0, high=1.0)
-    th = np.linspace(0.0, 1.0, 201)
-    if show_kl:
-        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.6))
-    else:
-        fig, ax = plt.subplots(figsize=(4.6, 3.6))
-    ax.plot(th, problem.J(th), label=r"$J(\theta)$")
-    slope = problem.dJ(theta)
-    j0 = float(problem.J(theta))
-    seg = np.linspace(theta - 0.25, theta + 0.25, 2)
-    ax.plot(seg, j0 + slope * (seg - theta), color="#c0392b", label="policy-gradient tangent")
-    ax.plot([theta], [j0], "o", color="#c0392b", ms=4)
-    if mc is not None:
-        m, se = mc
-        ax.fill_between(seg, j0 + (m - 5 * se) * (seg - theta), j0 + (m + 5 * se) * (seg - theta),
-                        color="#c0392b", alpha=0.2, label="Monte Carlo slope, 5 se")
-    ax.set(xlabel=r"$\theta$", ylabel=r"$J(\theta)$",
-           title=rf"$\sigma_e = {problem.sigma_e:g}$: $dJ/d\theta = {slope:.3f}$ at $\theta = {theta:g}$")
-    ax.legend(loc="lower right", fontsize="small")
-    if show_kl:
-        ax2.plot(th, problem.path_kl(th), label="path KL (running cost)")
-        ax2.plot(th, problem.terminal_kl(th), label="terminal KL")
-        ax2.set(xlabel=r"$\theta$", ylabel="KL")
-        ax2.legend(loc="upper left", fontsize="small")
-# ---- chapter 07: guarantees in total variation and Wasserstein distance ----
-
-__all__ += ["tv_bias_figure", "tv_bias_explorer"]
-
-TV_BIAS_T = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
-TV_BIAS_EPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+def girsanov_explorer(T=1.0, n=3000, seed=0):
+    """Slider on the drift gap D of :func:`girsanov_figure`."""
+    gaps = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+    return explorer(lambda gap: girsanov_figure(gap, T=T, n=n, seed=seed), {"gap": gaps},
+                    initial={"gap": 1.0})
 
 
-def tv_bias_figure(T=1.25, eps=0.05, T_max=4.0):
-    """The counterexample to Theorem 6.2 as extracted (C28), for one horizon and one bias.
+__all__ += ["girsanov_figure", "girsanov_explorer"]
 
-    Data N(0, 1), the OU process, the score plus a constant ``eps``: the sampler's output is
-    N(2 eps (1 - e^{-T}), 1), whose TV from the data is exact (:func:`gaussian_tv`). Left: TV
-    against the horizon with the corrected bound eps sqrt(T/2) and the extracted eps sqrt(T)/2;
-    right: TV divided by each bound (above 1 = the bound fails). The chosen T is marked and
-    the three numbers are in the title.
-    """
-    import matplotlib.pyplot as plt
-    from scipy.special import ndtr
 
-    from .divergences import gaussian_tv
-
-    T = check_float(T, "T", low=0.0, low_open=True)
-    eps = check_float(eps, "eps", low=0.0, low_open=True)
-    T_max = check_float(T_max, "T_max", low=T)
-    Ts = np.linspace(0.02, T_max, 200)
-    # equal variances: TV = 2 Phi(|shift| / 2) - 1 (vectorised; the marked point uses gaussian_tv)
-    tv = 2.0 * ndtr(eps * -np.expm1(-Ts)) - 1.0
-    good, bad = eps * np.sqrt(Ts / 2), eps * np.sqrt(Ts) / 2
-    tv0 = gaussian_tv(2 * eps * -np.expm1(-T), 1.0, 0.0, 1.0)
-    g0, b0 = eps * np.sqrt(T / 2), eps * np.sqrt(T) / 2
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
-    a1.plot(Ts, tv, color="k", label="exact TV")
-    a1.plot(Ts, good, color="#1f77b4", label=r"corrected $\varepsilon\sqrt{T/2}$")
-    a1.plot(Ts, bad, "--", color="#d62728", label=r"extracted $\varepsilon\sqrt{T}/2$")
-    a1.plot([T], [tv0], "o", color="k")
-    a1.set(xlabel="horizon $T$", ylabel="total variation")
-    a1.legend(fontsize=8)
-    a2.plot(Ts, tv / good, color="#1f77b4", label="TV / corrected bound")
-    a2.plot(Ts, tv / bad, "--", color="#d62728", label="TV / extracted term")
-    a2.axhline(1.0, color="0.5", lw=0.8)
-    a2.plot([T, T], [tv0 / g0, tv0 / b0], "o", color="k")
-    a2.set(xlabel="horizon $T$", ylabel="ratio (above 1: bound fails)")
-    a2.legend(fontsize=8, loc="lower right")
-    fig.suptitle(f"T = {T:g}, eps = {eps:g}: TV {tv0:.4g}, corrected {g0:.4g}, "
-                 f"extracted {b0:.4g} (ratio {tv0 / b0:.4f})", fontsize=9)
 # ---- chapter 05: stochastic localization ----
 #: signal-to-noise times walked by the localization explorer's slider
 LOCALIZATION_S = (0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0,
@@ -570,24 +700,15 @@ def localization_figure(target, s, n=1500, seed=0, lim=3.5):
     return fig
 
 
-def cd_ct_explorer():
-    """Sliders over t and delta redrawing the CD/CT pairs of :func:`cd_ct_figure`."""
-    ts = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
-    fractions = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5]
-
-    def make(t, delta_over_t):
-        return cd_ct_figure(t=t, delta=delta_over_t * t, n=800, show_rate=False)
-
-    return explorer(make, {"t": ts, "delta_over_t": fractions},
-                    initial={"t": 1.0, "delta_over_t": 0.1})
-def girsanov_explorer(T=1.0, n=3000, seed=0):
-    """Slider on the drift gap D of :func:`girsanov_figure`."""
-    gaps = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
-    return explorer(lambda gap: girsanov_figure(gap, T=T, n=n, seed=seed), {"gap": gaps},
-                    initial={"gap": 1.0})
+def localization_explorer(target, seed=0):
+    """Slider over s for :func:`localization_figure` (the generic :func:`explorer`)."""
+    return explorer(lambda s: localization_figure(target, s, seed=seed),
+                    {"s": list(LOCALIZATION_S)}, initial={"s": 0.5})
 
 
-__all__ += ["girsanov_figure", "girsanov_explorer"]
+__all__ += ["localization_figure", "localization_explorer"]
+
+
 # ---- chapter 06: the BBDD23 proof ----
 __all__ += ["bbdd_bound_figure"]
 
@@ -628,6 +749,64 @@ def bbdd_bound_figure(kappa, T, d=16, c=0.25, delta=1e-3):
     ax2.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     return fig
+
+
+# ---- chapter 07: guarantees in total variation and Wasserstein distance ----
+
+__all__ += ["tv_bias_figure", "tv_bias_explorer"]
+
+TV_BIAS_T = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0)
+TV_BIAS_EPS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def tv_bias_figure(T=1.25, eps=0.05, T_max=4.0):
+    """The counterexample to Theorem 6.2 as extracted (C28), for one horizon and one bias.
+
+    Data N(0, 1), the OU process, the score plus a constant ``eps``: the sampler's output is
+    N(2 eps (1 - e^{-T}), 1), whose TV from the data is exact (:func:`gaussian_tv`). Left: TV
+    against the horizon with the corrected bound eps sqrt(T/2) and the extracted eps sqrt(T)/2;
+    right: TV divided by each bound (above 1 = the bound fails). The chosen T is marked and
+    the three numbers are in the title.
+    """
+    import matplotlib.pyplot as plt
+    from scipy.special import ndtr
+
+    from .divergences import gaussian_tv
+
+    T = check_float(T, "T", low=0.0, low_open=True)
+    eps = check_float(eps, "eps", low=0.0, low_open=True)
+    T_max = check_float(T_max, "T_max", low=T)
+    Ts = np.linspace(0.02, T_max, 200)
+    # equal variances: TV = 2 Phi(|shift| / 2) - 1 (vectorised; the marked point uses gaussian_tv)
+    tv = 2.0 * ndtr(eps * -np.expm1(-Ts)) - 1.0
+    good, bad = eps * np.sqrt(Ts / 2), eps * np.sqrt(Ts) / 2
+    tv0 = gaussian_tv(2 * eps * -np.expm1(-T), 1.0, 0.0, 1.0)
+    g0, b0 = eps * np.sqrt(T / 2), eps * np.sqrt(T) / 2
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(8.6, 3.4))
+    a1.plot(Ts, tv, color="k", label="exact TV")
+    a1.plot(Ts, good, color="#1f77b4", label=r"corrected $\varepsilon\sqrt{T/2}$")
+    a1.plot(Ts, bad, "--", color="#d62728", label=r"extracted $\varepsilon\sqrt{T}/2$")
+    a1.plot([T], [tv0], "o", color="k")
+    a1.set(xlabel="horizon $T$", ylabel="total variation")
+    a1.legend(fontsize=8)
+    a2.plot(Ts, tv / good, color="#1f77b4", label="TV / corrected bound")
+    a2.plot(Ts, tv / bad, "--", color="#d62728", label="TV / extracted term")
+    a2.axhline(1.0, color="0.5", lw=0.8)
+    a2.plot([T, T], [tv0 / g0, tv0 / b0], "o", color="k")
+    a2.set(xlabel="horizon $T$", ylabel="ratio (above 1: bound fails)")
+    a2.legend(fontsize=8, loc="lower right")
+    fig.suptitle(f"T = {T:g}, eps = {eps:g}: TV {tv0:.4g}, corrected {g0:.4g}, "
+                 f"extracted {b0:.4g} (ratio {tv0 / b0:.4f})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def tv_bias_explorer(T=1.25, eps=0.05):
+    """Sliders for the horizon T and the score bias eps on :func:`tv_bias_figure`."""
+    return explorer(tv_bias_figure, {"T": list(TV_BIAS_T), "eps": list(TV_BIAS_EPS)},
+                    initial={"T": T, "eps": eps})
+
+
 # ---- chapter 08: the I-MMSE relation and Figure 1 of Reeves-Pfister ----
 def _immse_area(target, grid, nodes=20):
     """int_0^{t_n} M(s) ds by Gauss-Legendre on each step (M is analytic on each step)."""
@@ -717,6 +896,109 @@ def immse_explorer(target, T=4.0):
 
 
 __all__ += ["immse_figure", "immse_explorer"]
+
+
+# ---- chapter 10: ODE samplers and consistency models ----
+__all__ += ["cd_ct_figure", "cd_ct_explorer"]
+
+
+def cd_ct_figure(t=1.0, delta=0.1, n=1500, seed=0, show_rate=True):
+    """Consistency-distillation pairs against independent-noise training pairs for a point mass.
+
+    Left panel: the pairs ``(Y+, Y-)`` of both kinds (VE with sigma(t) = t). Right panel (with
+    ``show_rate``): the exact ``W_2^2 / (t^2 d)`` between the two laws against ``delta / t``, with
+    its limit ``2 (2 - sqrt 2)``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .consistency import cd_ct_w2_squared, consistency_pairs
+    from .targets import discrete
+
+    t = check_float(t, "t", low=0.0, low_open=True)
+    delta = check_float(delta, "delta", low=0.0, high=t, high_open=True)
+    n = check_int(n, "n", low=1)
+    seed = check_seed(seed)
+    point = discrete([[0.0]], [1.0])
+    cd = consistency_pairs(point, t, delta, n, seed, kind="cd")
+    ct = consistency_pairs(point, t, delta, n, seed, kind="ct")
+    if show_rate:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.8))
+    else:
+        fig, ax = plt.subplots(figsize=(4.4, 4.2))
+    lim = 3.5 * t
+    ax.scatter(ct[0][:, 0], ct[1][:, 0], s=3, alpha=0.35, color="#e67e22", label="CT, independent noise")
+    ax.scatter(cd[0][:, 0], cd[1][:, 0], s=3, alpha=0.6, color="#1f4e79", label="CD, Euler step")
+    w2 = cd_ct_w2_squared(t, delta, 1)
+    ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", xlabel="$Y_+$", ylabel="$Y_-$",
+           title=f"$t = {t:g}$, $\\delta = {delta:g}$: $W_2^2 = {w2:.3f}$")
+    ax.legend(loc="upper left", fontsize="small")
+    if show_rate:
+        r = np.geomspace(1e-3, 0.5, 60)
+        ax2.plot(r, [cd_ct_w2_squared(1.0, x, 1) for x in r], label="exact")
+        ax2.axhline(2 * (2 - np.sqrt(2)), ls="--", color="0.4", label=r"limit $2(2-\sqrt{2})$")
+        ax2.set(xscale="log", xlabel=r"$\delta / t$", ylabel=r"$W_2^2 / (t^2 d)$")
+        ax2.legend(loc="lower left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def cd_ct_explorer():
+    """Sliders over t and delta redrawing the CD/CT pairs of :func:`cd_ct_figure`."""
+    ts = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0]
+    fractions = [0.01, 0.05, 0.1, 0.2, 0.3, 0.5]
+
+    def make(t, delta_over_t):
+        return cd_ct_figure(t=t, delta=delta_over_t * t, n=800, show_rate=False)
+
+    return explorer(make, {"t": ts, "delta_over_t": fractions},
+                    initial={"t": 1.0, "delta_over_t": 0.1})
+
+
+# ---- chapter 11: learning and fine-tuning the score ----
+__all__ += ["finetune_figure", "finetune_explorer"]
+
+
+def finetune_figure(problem, theta=0.3, show_kl=True, mc=None):
+    """The linear-quadratic fine-tuning example: ``J(theta)`` with the tangent given by the
+    policy gradient at ``theta`` and, with ``show_kl``, the terminal and path KL against theta.
+
+    ``mc`` = (mean, standard error) of a Monte Carlo policy-gradient estimate, drawn as the slope
+    of a second short segment with its five-standard-error range.
+    """
+    import matplotlib.pyplot as plt
+
+    from .finetune import LQFineTuning
+
+    if not isinstance(problem, LQFineTuning):
+        raise ValueError("problem must be an LQFineTuning")
+    theta = check_float(theta, "theta", low=0.0, high=1.0)
+    th = np.linspace(0.0, 1.0, 201)
+    if show_kl:
+        fig, (ax, ax2) = plt.subplots(1, 2, figsize=(8.6, 3.6))
+    else:
+        fig, ax = plt.subplots(figsize=(4.6, 3.6))
+    ax.plot(th, problem.J(th), label=r"$J(\theta)$")
+    slope = problem.dJ(theta)
+    j0 = float(problem.J(theta))
+    seg = np.linspace(theta - 0.25, theta + 0.25, 2)
+    ax.plot(seg, j0 + slope * (seg - theta), color="#c0392b", label="policy-gradient tangent")
+    ax.plot([theta], [j0], "o", color="#c0392b", ms=4)
+    if mc is not None:
+        m, se = mc
+        ax.fill_between(seg, j0 + (m - 5 * se) * (seg - theta), j0 + (m + 5 * se) * (seg - theta),
+                        color="#c0392b", alpha=0.2, label="Monte Carlo slope, 5 se")
+    ax.set(xlabel=r"$\theta$", ylabel=r"$J(\theta)$",
+           title=rf"$\sigma_e = {problem.sigma_e:g}$: $dJ/d\theta = {slope:.3f}$ at $\theta = {theta:g}$")
+    ax.legend(loc="lower right", fontsize="small")
+    if show_kl:
+        ax2.plot(th, problem.path_kl(th), label="path KL (running cost)")
+        ax2.plot(th, problem.terminal_kl(th), label="terminal KL")
+        ax2.set(xlabel=r"$\theta$", ylabel="KL")
+        ax2.legend(loc="upper left", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
 def finetune_explorer():
     """Sliders over theta and the exploration level sigma_e for :func:`finetune_figure`."""
     from .finetune import LQFineTuning
@@ -727,14 +1009,3 @@ def finetune_explorer():
     return explorer(make, {"theta": [round(0.1 * k, 1) for k in range(11)],
                            "sigma_e": [0.1, 0.3, 0.5, 1.0]},
                     initial={"theta": 0.3, "sigma_e": 0.3})
-def tv_bias_explorer(T=1.25, eps=0.05):
-    """Sliders for the horizon T and the score bias eps on :func:`tv_bias_figure`."""
-    return explorer(tv_bias_figure, {"T": list(TV_BIAS_T), "eps": list(TV_BIAS_EPS)},
-                    initial={"T": T, "eps": eps})
-def localization_explorer(target, seed=0):
-    """Slider over s for :func:`localization_figure` (the generic :func:`explorer`)."""
-    return explorer(lambda s: localization_figure(target, s, seed=seed),
-                    {"s": list(LOCALIZATION_S)}, initial={"s": 0.5})
-
-
-__all__ += ["localization_figure", "localization_explorer"]

@@ -11,10 +11,16 @@ import companion as cp  # noqa: E402
 
 def test_explorer_builds_and_redraws():
     box = cp.widgets.ou_marginal_explorer(cp.targets.bimodal(), t0=0.5, n=500)
-    slider, out = box.children
+    controls, out = box.children
+    (slider,) = controls.children
+    assert slider is box.sliders["t"] and out is box.output
     assert slider.value == 0.5 and len(out.outputs) == 1
+    assert slider.continuous_update
     slider.value = 1.0                         # the observer redraws into the same output
-    assert len(out.outputs) == 1
+    assert len(out.outputs) == 1 and len(box.redraw_times) == 2
+    # an initial value off the default grid is added to it
+    box = cp.widgets.ou_marginal_explorer(cp.targets.bimodal(), t0=0.33, n=100)
+    assert box.sliders["t"].value == 0.33 and 0.33 in box._values[0]
 
 
 def test_figure_draws_density_and_histogram():
@@ -62,7 +68,8 @@ def test_sampler_explorer_redraws():
     steps.value = 5
     schedule.value = "bbdd23"
     method.value = "heun"
-    assert len(out.outputs) == 1
+    assert len(out.outputs) == 1 and len(box.redraw_times) == 4
+    assert box.values() == {"steps": 5, "schedule": "bbdd23", "sampler": "heun"}
     with pytest.raises(ValueError, match="T"):
         cp.widgets.sampler_explorer(cp.targets.ring(), T=0.5)
 
@@ -78,3 +85,107 @@ def test_explorers_carry_a_static_fallback(build):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     png = base64.b64decode(bundle["image/png"])
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+
+
+# ------------------------------------------------------------- the generic explorer builder
+def _line(slope, colour="k"):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [0, slope], color=colour)
+    ax.set_title(f"{slope} {colour}")
+    return fig
+
+
+def _frames(html):
+    import json
+    import re
+
+    m = re.search(r'<script type="application/json" class="cp-explorer-frames">(.*?)</script>',
+                  html, re.S)
+    return json.loads(m.group(1))
+
+
+def test_explorer_bad_input():
+    with pytest.raises(ValueError, match="make_figure"):
+        cp.widgets.explorer(None, {"slope": [1, 2]})
+    with pytest.raises(ValueError, match="params"):
+        cp.widgets.explorer(_line, {})
+    with pytest.raises(ValueError, match="slope"):
+        cp.widgets.explorer(_line, {"slope": []})
+    with pytest.raises(ValueError, match="initial"):
+        cp.widgets.explorer(_line, {"slope": [1, 2]}, initial={"slope": 3})
+    with pytest.raises(ValueError, match="unknown"):
+        cp.widgets.explorer(_line, {"slope": [1, 2]}, initial={"nope": 1})
+    with pytest.raises(ValueError, match="repeated"):
+        cp.widgets.explorer(_line, {"slope": [1, 1.0]})
+
+
+def test_static_html_holds_every_combination_when_few():
+    box = cp.widgets.explorer(_line, {"slope": [1, 2, 3], "colour": ["k", "r"]},
+                              initial={"slope": 1, "colour": "r"})
+    html = box.static_html()
+    data = _frames(html)
+    assert set(data["frames"]) == {f"{i},{j}" for i in range(3) for j in range(2)}
+    assert data["initial"] == [0, 1] and data["labels"] == [["1", "2", "3"], ["k", "r"]]
+    assert len(set(data["frames"].values())) == 6          # every frame differs
+    assert html.count('type="range"') == 2 and "https://" not in html and "<link" not in html
+    assert "cp-explorer-note" not in html
+
+
+def test_static_html_moves_one_slider_at_a_time_when_many():
+    box = cp.widgets.explorer(_line, {"slope": list(range(1, 8)), "colour": list("kbgrcmy")},
+                              initial={"slope": 4, "colour": "k"})
+    data = _frames(box.static_html(max_frames=24))        # 49 combinations > 24
+    keys = set(data["frames"])
+    assert len(keys) == 1 + 6 + 6 and "3,0" in keys
+    assert all(k.split(",")[0] == "3" or k.split(",")[1] == "0" for k in keys)
+    assert "each slider moves on its own" in box.static_html(max_frames=24)
+
+
+def test_bundle_carries_the_website_version_only_in_the_build(monkeypatch):
+    import base64
+
+    box = cp.widgets.explorer(_line, {"slope": [1, 2, 3]})
+    monkeypatch.delenv(cp.widgets.STATIC_ENV, raising=False)
+    bundle = box._repr_mimebundle_()
+    assert "text/html" not in bundle
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+    monkeypatch.setenv(cp.widgets.STATIC_ENV, "1")
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert len(_frames(bundle["text/html"])["frames"]) == 3
+
+
+def test_slow_redraws_are_debounced_fast_ones_follow():
+    """In an event loop (a kernel) a slow figure is drawn once after the slider rests; a fast
+    one at every position. Without a loop (a script) every change redraws at once."""
+    import asyncio
+    import time
+
+    def slow(slope):
+        time.sleep(1.5 * cp.widgets.REDRAW_BUDGET)
+        return _line(slope)
+
+    async def drag(box, name, values):
+        for v in values:
+            box.sliders[name].value = v
+            await asyncio.sleep(0.01)
+        n_during = len(box.redraw_times)
+        await asyncio.sleep(2 * cp.widgets.DEBOUNCE)
+        return n_during, len(box.redraw_times)
+
+    box = cp.widgets.explorer(slow, {"slope": list(range(8))}, initial={"slope": 0})
+    assert box.mode == "debounced"
+    during, after = asyncio.run(drag(box, "slope", range(1, 8)))
+    assert during == 1 and after == 2 and box.output.outputs      # one redraw, at the end
+    assert box.values() == {"slope": 7}
+
+    fast = cp.widgets.explorer(_line, {"slope": list(range(8))}, initial={"slope": 0})
+    fast.redraw_times[:] = [0.01]
+    assert fast.mode == "continuous"
+    during, after = asyncio.run(drag(fast, "slope", range(1, 8)))
+    assert during == after == 8                                    # every position drawn
+
+    box.sliders["slope"].value = 3                                 # no loop: at once
+    assert len(box.redraw_times) == 3

@@ -1,26 +1,16 @@
-"""Sphinx extension for the book: notebook downloads and the execution status page.
+"""Sphinx extension for the book: the execution status page.
 
-* Every chapter written as a MyST notebook gets a real ``.ipynb`` next to its source in
-  ``_sources/`` (converted with jupytext at the end of the build), and the theme's download
-  menu links to it.
+(The notebook downloads are made by the ``notebook_downloads`` extension.)
+
 * The ``execution-status`` directive becomes a table, built at write time from what myst-nb
   recorded while executing each chapter: whether it ran, how long it took, and how many
   ``[ok]`` check lines (``companion.verify``) its outputs contain.
 """
-from pathlib import Path
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 STATUS_DIRECTIVE = "execution-status"
-
-
-def _is_myst_notebook(path):
-    try:
-        head = Path(path).read_text(encoding="utf-8")[:400]
-    except OSError:
-        return False
-    return head.startswith("---") and "jupytext:" in head and "kernelspec:" in head
 
 
 class execution_status(nodes.General, nodes.Element):
@@ -96,12 +86,6 @@ def _fill_status(app, doctree, fromdocname):
         placeholder.replace_self([summary, table])
 
 
-def _add_ipynb_link(app, pagename, templatename, context, doctree):
-    src = app.env.doc2path(pagename, base=True) if pagename in app.env.all_docs else None
-    if src and _is_myst_notebook(src):
-        context["ipynb_source"] = f"{pagename}.ipynb"
-
-
 def _clean_scripts(app, pagename, templatename, context, doctree):
     """Drop Thebe (it would fetch its code from a CDN, and its setup is registered twice by
     the Jupyter Book stack, a console error) and any other script registered twice."""
@@ -119,22 +103,6 @@ def _clean_scripts(app, pagename, templatename, context, doctree):
     context["script_files"] = scripts
 
 
-def _write_notebooks(app, exc):
-    if exc is not None or app.builder.format != "html":
-        return
-    import jupytext
-    import nbformat
-
-    for docname in app.env.found_docs:
-        src = Path(app.env.doc2path(docname, base=True))
-        if _is_myst_notebook(src):
-            target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            nb = jupytext.read(src)
-            nb.metadata.pop("jupytext", None)
-            nbformat.write(nb, target)
-
-
 def setup(app):
     # sphinx-book-theme does not pass a default colour mode to the pydata theme, whose script
     # then logs a console error on a reader's first visit; give it one before it runs.
@@ -144,7 +112,5 @@ def setup(app):
     app.add_directive(STATUS_DIRECTIVE, ExecutionStatus)
     app.connect("env-get-outdated", _always_reread_status)
     app.connect("doctree-resolved", _fill_status)
-    app.connect("html-page-context", _add_ipynb_link, priority=400)
     app.connect("html-page-context", _clean_scripts, priority=900)
-    app.connect("build-finished", _write_notebooks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
