@@ -18,39 +18,16 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ._validate import check_float
-from .sde import LinearSDE, _BetaSchedule
+from .sde import CVP as _sde_CVP
+from .sde import LinearSDE
 
 __all__ = ["CVP", "reverse_moments", "coupling_moments", "vp_kappa"]
 
 _RTOL, _ATOL = 1e-12, 1e-14
 
 
-class CVP(_BetaSchedule):
-    """Contractive VP: dX = (beta/2) X dt + sqrt(beta) dB (f = -beta/2, g = sqrt beta).
-
-    The forward drift pushes outwards, so the reverse drift contracts; the transition is
-    N(e^{B(t)/2} x, (e^{B(t)} - 1) I) with B(t) = int_0^t beta.
-
-    Examples
-    --------
-    >>> p = CVP(0.1, 20.0, 1.0)
-    >>> round(float(p.marginal_var(1.0)), 6) == round(float(np.expm1(10.05)), 6)
-    True
-    """
-
-    name = "CVP"
-
-    def f(self, t):
-        return -0.5 * self.beta(t)
-
-    def g(self, t):
-        return np.sqrt(self.beta(t))
-
-    def mean_coeff(self, t):
-        return np.exp(0.5 * self.int_beta(t))
-
-    def marginal_var(self, t):
-        return np.expm1(self.int_beta(t))
+# The contractive VP process is defined with the other forward SDEs; chapter 7 uses it here.
+CVP = _sde_CVP
 
 
 def _check_process(process):

@@ -11,7 +11,7 @@ from . import rng, sde as _sde
 from ._validate import check_array, check_float, check_int, check_seed
 from .targets import GaussianMixture
 
-__all__ = ["marginal", "sample", "euler_maruyama", "ito_integral", "ito_sum_variance",
+__all__ = ["marginal", "sample", "euler_maruyama", "exact_path", "ito_integral", "ito_sum_variance",
            "fokker_planck_residual"]
 
 _OU = _sde.OU()
@@ -37,6 +37,39 @@ def euler_maruyama(x0, t, n_steps, seed, return_path=False):
     (3, 1)
     """
     return _sde.euler_maruyama(_OU, x0, t, n_steps, seed, return_path=return_path)
+
+
+def exact_path(x0, times, seed):
+    """The OU process at the increasing times ``times`` (> 0), by its exact transitions.
+
+    X_{t_{k+1}} = e^{-(t_{k+1} - t_k)} X_{t_k} + sqrt(1 - e^{-2 (t_{k+1} - t_k)}) z_k with t_0 = 0 and
+    z_k = ``rng.normals(n, d, seed, step=k + 1)``: no discretisation error, so the joint law of
+    the returned values is that of the process.
+
+    Returns
+    -------
+    ndarray, shape (n, len(times), d)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> exact_path(np.zeros((4, 2)), [0.5, 1.0], seed=0).shape
+    (4, 2, 2)
+    """
+    x = check_array(x0, "x0", ndim=2)
+    t = check_array(times, "times", ndim=1)
+    if t.size < 1 or t[0] <= 0 or np.any(np.diff(t) <= 0):
+        raise ValueError("times must be positive and strictly increasing")
+    seed = check_seed(seed)
+    n, d = x.shape
+    out = np.empty((n, t.size, d))
+    prev = 0.0
+    for k, tk in enumerate(t):
+        dt = tk - prev
+        x = np.exp(-dt) * x + np.sqrt(-np.expm1(-2.0 * dt)) * rng.normals(n, d, seed, step=k + 1)
+        out[:, k] = x
+        prev = tk
+    return out
 
 
 @njit(cache=True, parallel=True)

@@ -14,10 +14,12 @@ from numba import njit, prange
 
 from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
-from .targets import GaussianMixture
+from .targets import GaussianMixture, _gaussian_params, _log_resp
 
-__all__ = ["LinearSDE", "ConstantLinear", "OU", "VP", "VE", "VELinear", "SubVP", "euler_maruyama", "moment_odes", "em_moments",
-           "reverse_fokker_planck_residual"]
+__all__ = ["LinearSDE", "ConstantLinear", "OU", "VP", "VE", "VELinear", "SubVP", "CVP",
+           "euler_maruyama", "moment_odes", "em_moments", "reverse_fokker_planck_residual",
+           "ou_general_law", "ddpm_chain_law", "ei_coefficients", "langevin_fp_residual",
+           "langevin_em"]
 
 
 class LinearSDE:
@@ -136,6 +138,32 @@ class SubVP(_BetaSchedule):
 
     def marginal_var(self, t):
         return np.expm1(-self.int_beta(t)) ** 2
+
+
+class CVP(_BetaSchedule):
+    """Contractive VP (CVP): f = -beta/2 (the drift +beta x/2 pushes away from 0), g = sqrt(beta);
+    m(t) = exp(int beta / 2), v(t) = exp(int beta) - 1.
+
+    Examples
+    --------
+    >>> p = CVP(beta_min=0.1, beta_max=2.0, T=1.0)
+    >>> round(float(p.marginal_var(1.0)), 6) == round(float(np.expm1(1.05)), 6)
+    True
+    """
+
+    name = "CVP"
+
+    def f(self, t):
+        return -0.5 * self.beta(t)
+
+    def g(self, t):
+        return np.sqrt(self.beta(t))
+
+    def mean_coeff(self, t):
+        return np.exp(0.5 * self.int_beta(t))
+
+    def marginal_var(self, t):
+        return np.expm1(self.int_beta(t))
 
 
 class VE(LinearSDE):
@@ -345,3 +373,173 @@ def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, no
 
     div, lap = _central_div_laplacian(p.pdf, flux, x, h, laplacian=noise)
     return dp_dt + div - (0.5 * g2 * lap if noise else 0.0)
+
+
+def ou_general_law(x, t, theta, mu, sigma):
+    """Law of X_t given X_0 = x for dX = theta (mu - X) dt + sigma dB (theta > 0).
+
+    Returns the mean mu + (x - mu) e^{-theta t} and the variance per coordinate
+    sigma^2 (1 - e^{-2 theta t}) / (2 theta); as t -> infinity, N(mu, sigma^2 / (2 theta)).
+
+    Examples
+    --------
+    >>> m, v = ou_general_law(1.0, 50.0, theta=2.0, mu=0.5, sigma=1.0)
+    >>> round(float(m), 12), round(float(v), 12)
+    (0.5, 0.25)
+    """
+    x = check_array(x, "x")
+    t = check_float(t, "t", low=0.0)
+    theta = check_float(theta, "theta", low=0.0, low_open=True)
+    mu = check_float(mu, "mu")
+    sigma = check_float(sigma, "sigma", low=0.0)
+    mean = mu + (x - mu) * np.exp(-theta * t)
+    var = sigma ** 2 * -np.expm1(-2.0 * theta * t) / (2.0 * theta)
+    return mean, float(var)
+
+
+def ddpm_chain_law(sde, n_steps):
+    """Law of the DDPM chain x_i = sqrt(1 - b_i) x_{i-1} + sqrt(b_i) z_i, b_i = beta(i T/N) T/N.
+
+    Given x_0 the output x_N is N(M x_0, V I) with M = prod sqrt(1 - b_i) and
+    V = 1 - prod (1 - b_i) (the products in log space). As N grows, (M, V) tends to the VP
+    marginal (``mean_coeff(T)``, ``marginal_var(T)``) with an error of order 1/N.
+
+    Examples
+    --------
+    >>> M, V = ddpm_chain_law(VP(0.1, 20.0, 1.0), 1000)
+    >>> bool(abs(M**2 + V - 1.0) < 1e-12)
+    True
+    """
+    if not isinstance(sde, VP):
+        raise ValueError("sde must be a VP process")
+    n_steps = check_int(n_steps, "n_steps", low=1)
+    dt = sde.T / n_steps
+    b = sde.beta(dt * np.arange(1, n_steps + 1)) * dt
+    if np.any(b >= 1.0):
+        raise ValueError("n_steps too small: some b_i = beta(t_i) T / N is >= 1")
+    log_prod = float(np.sum(np.log1p(-b)))
+    return float(np.exp(0.5 * log_prod)), float(-np.expm1(log_prod))
+
+
+def ei_coefficients(sde, T, t0, t1):
+    """Exponential-integrator coefficients of one reverse step [t0, t1] with the score frozen.
+
+    The reverse dynamics dY = (f(T - t) Y + g(T - t)^2 s) dt + g(T - t) dB with s fixed are linear;
+    with Psi(a, b) = exp(int_a^b f(T - w) dw) = m(T - b) / m(T - a) (m = ``mean_coeff``),
+
+        Y_{t1} = Psi(t0, t1) Y_{t0} + W s + N(0, V I),
+        W = int_{t0}^{t1} Psi(u, t1) g(T - u)^2 du,   V = int_{t0}^{t1} Psi(u, t1)^2 g(T - u)^2 du.
+
+    Returns (Psi(t0, t1), W, V), the integrals by adaptive quadrature (relative error ~1e-12).
+
+    Examples
+    --------
+    >>> P, W, V = ei_coefficients(OU(), 2.0, 0.0, 0.5)        # OU: e^h, 2 (e^h - 1), e^{2h} - 1
+    >>> bool(np.allclose([P, W, V], [np.exp(0.5), 2 * np.expm1(0.5), np.expm1(1.0)], rtol=1e-11))
+    True
+    """
+    from scipy.integrate import quad
+
+    if not isinstance(sde, LinearSDE):
+        raise ValueError("sde must be a LinearSDE")
+    T = check_float(T, "T", low=0.0, low_open=True)
+    t0 = check_float(t0, "t0", low=0.0)
+    t1 = check_float(t1, "t1", low=t0, high=T, low_open=True)
+
+    def psi(u):
+        return float(sde.mean_coeff(T - t1) / sde.mean_coeff(T - u))
+
+    def g2(u):
+        return float(sde.g(T - u)) ** 2
+
+    kw = dict(epsabs=1e-15, epsrel=1e-13, limit=200)
+    W = quad(lambda u: psi(u) * g2(u), t0, t1, **kw)[0]
+    V = quad(lambda u: psi(u) ** 2 * g2(u), t0, t1, **kw)[0]
+    return psi(t0), float(W), float(V)
+
+
+def langevin_fp_residual(mixture, sigma, x, h, exponent=2.0):
+    """Stationary Fokker-Planck residual of overdamped Langevin dynamics for a candidate law.
+
+    The dynamics are dX = -grad U dt + sigma dB with U = -(sigma^2 / 2) log p, p = ``mixture``,
+    so that -grad U = (sigma^2 / 2) grad log p. For the candidate density
+    rho = exp(-exponent U / sigma^2) (unnormalised) the function returns, at the points x,
+
+        div(grad U rho) + (sigma^2 / 2) Laplacian rho,
+
+    by central differences of step h. The invariant law exp(-2U / sigma^2) (``exponent=2``, which
+    is p itself) makes it O(h^2); any other exponent leaves a residual of order one.
+    """
+    if not isinstance(mixture, GaussianMixture):
+        raise ValueError("mixture must be a GaussianMixture")
+    sigma = check_float(sigma, "sigma", low=0.0, low_open=True)
+    h = check_float(h, "h", low=0.0, low_open=True)
+    exponent = check_float(exponent, "exponent", low=0.0, low_open=True)
+    x = check_array(x, "x", ndim=2)
+    if x.shape[1] != mixture.dim:
+        raise ValueError(f"x must have shape (n, {mixture.dim}), got {x.shape}")
+    s2 = sigma * sigma
+
+    def rho(y):                                   # exp(-exponent U / sigma^2), U from log p
+        return np.exp(0.5 * exponent * mixture.logpdf(y))
+
+    def flux(y):                                  # grad U rho, grad U from the score
+        return -0.5 * s2 * mixture.score(y) * rho(y)[:, None]
+
+    div, lap = _central_div_laplacian(rho, flux, x, h)
+    return div + 0.5 * s2 * lap
+
+
+@njit(cache=True, parallel=True)
+def _langevin_kernel(x0, log_w, centers, prec, logdet, drift_scale, noise_scale, n_steps, seed, out):
+    n, d = x0.shape
+    K = centers.shape[0]
+    for i in prange(n):
+        x = x0[i].copy()
+        z = np.empty(d)
+        lk = np.empty(K)
+        pdiff = np.empty((K, d))
+        for k in range(n_steps):
+            _log_resp(x, log_w, centers, prec, logdet, lk, pdiff)
+            rng._fill_normals(seed, k + 1, i, z)
+            for a in range(d):
+                s = 0.0
+                for c in range(K):
+                    s -= np.exp(lk[c]) * pdiff[c, a]
+                out[i, a] = x[a] + drift_scale * s + noise_scale * z[a]
+            for a in range(d):
+                x[a] = out[i, a]
+        out[i] = x
+
+
+def langevin_em(mixture, x0, sigma, h, n_steps, seed):
+    """Euler-Maruyama for dX = (sigma^2 / 2) grad log p(X) dt + sigma dB, p = ``mixture``.
+
+    Step k: x <- x + h (sigma^2 / 2) s(x) + sigma sqrt(h) z, with the mixture's exact score s and
+    z the counter-based draws of particle i at counter step k + 1 (``rng.normals(n, d, seed,
+    step=k + 1)[i]``), in a parallel Numba kernel.
+
+    Examples
+    --------
+    >>> from companion import targets
+    >>> langevin_em(targets.bimodal(), np.zeros((5, 1)), 1.0, 0.01, 3, seed=0).shape
+    (5, 1)
+    """
+    if not isinstance(mixture, GaussianMixture):
+        raise ValueError("mixture must be a GaussianMixture")
+    x = check_array(x0, "x0", ndim=2)
+    if x.shape[1] != mixture.dim:
+        raise ValueError(f"x0 must have shape (n, {mixture.dim}), got {x.shape}")
+    sigma = check_float(sigma, "sigma", low=0.0, low_open=True)
+    h = check_float(h, "h", low=0.0, low_open=True)
+    n_steps = check_int(n_steps, "n_steps", low=1)
+    seed = check_seed(seed)
+    params = _gaussian_params(mixture.covs)
+    if params is None:
+        raise ValueError("mixture must have a density (positive definite covariances)")
+    with np.errstate(divide="ignore"):
+        log_w = np.log(mixture.weights)
+    out = np.empty_like(x)
+    _langevin_kernel(np.ascontiguousarray(x), log_w, mixture.means, params[0], params[1],
+                     0.5 * sigma * sigma * h, sigma * np.sqrt(h), n_steps, np.uint64(seed), out)
+    return out

@@ -16,7 +16,7 @@ from . import rng
 from ._validate import check_array, check_float, check_int, check_points, check_seed
 
 __all__ = [
-    "GaussianMixture", "gaussian", "discrete", "bimodal", "ring", "rademacher", "standardise",
+    "GaussianMixture", "gaussian", "discrete", "bimodal", "ring", "lopsided", "rademacher", "standardise",
 ]
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -461,6 +461,27 @@ def ring(d=2, k=8, radius=2.0, radial_var=0.02, tangential_var=0.12):
         covs[j, :2, :2] = radial_var * np.outer(u, u) + tangential_var * np.outer(v, v)
         covs[j, 2:, 2:] = radial_var * np.eye(d - 2)
     return GaussianMixture(np.full(k, 1.0 / k), means, covs)
+
+
+def lopsided(d=1):
+    """Preset with components of different sizes, hence different determinants:
+    ``0.5 N(-1.5 e1, 0.09 A) + 0.3 N(0.5 e1, 0.6 A) + 0.2 N(2.5 e1, 0.25 A)`` with
+    ``A = 0.6 I + 0.4 J / d`` (J the all-ones matrix; A = 1 when d = 1).
+
+    A check run on it sees the normalising factor det(C_k)^{-1/2} of every component, which
+    cancels from the responsibilities of a mixture whose components share one determinant.
+
+    Examples
+    --------
+    >>> q = lopsided()
+    >>> q.covs[:, 0, 0].tolist()
+    [0.09, 0.6, 0.25]
+    """
+    d = check_int(d, "d", low=1)
+    A = 0.6 * np.eye(d) + 0.4 * np.ones((d, d)) / d
+    means = np.zeros((3, d))
+    means[:, 0] = [-1.5, 0.5, 2.5]
+    return GaussianMixture([0.5, 0.3, 0.2], means, [v * A for v in (0.09, 0.6, 0.25)])
 
 
 def rademacher(d=1):

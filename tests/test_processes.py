@@ -215,3 +215,74 @@ def test_reverse_fokker_planck_residual_bad_input():
         cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 2.0, x, 0.01)
     with pytest.raises(ValueError, match="x"):
         cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, np.zeros((3, 2)), 0.01)
+
+
+def test_bounds_pinned_to_their_formulas():
+    """Each closed-form bound against the formula written out independently, including the
+    crossing where the two forms of Lemma 3.3 are equal."""
+    T = np.array([0.05, 0.1136, 0.5, 2.0, 7.0])
+    for d in (1, 3):
+        np.testing.assert_allclose(cp.bounds.lemma33_simple_bound(d, T), d * np.exp(-2 * T), rtol=1e-14)
+        np.testing.assert_allclose(cp.bounds.lemma33_bound(d, T), -0.5 * d * np.log(1 - np.exp(-2 * T)),
+                                   rtol=1e-12)
+    np.testing.assert_allclose(cp.bounds.kl_decay_bound(0.7, T), 0.7 * np.exp(-2 * T), rtol=1e-14)
+    from scipy.optimize import brentq
+    Ts = brentq(lambda t: -0.5 * np.log(1 - np.exp(-2 * t)) - np.exp(-2 * t), 0.05, 0.5, xtol=1e-15)
+    np.testing.assert_allclose(cp.bounds.lemma33_bound(2, Ts), cp.bounds.lemma33_simple_bound(2, Ts), rtol=1e-10)
+    mu = cp.targets.bimodal()
+    m2 = mu.cov()[0, 0] + mu.mean()[0] ** 2
+    s2 = 1 - np.exp(-1.0)
+    np.testing.assert_allclose(cp.bounds.convexity_bound(mu, 0.5),
+                               0.5 * (np.exp(-1.0) * m2 + s2 - 1 - np.log(s2)), rtol=1e-12)
+
+
+def test_grid_for_cell_volume_and_quadrature_against_closed_forms():
+    q = cp.gaussian([0.3, -1.0], [[0.5, 0.1], [0.1, 0.3]])
+    pts, vol = cp.divergences.grid_for([q], 101, width=6.0)
+    xs, ys = np.unique(pts[:, 0]), np.unique(pts[:, 1])
+    np.testing.assert_allclose(vol, (xs[1] - xs[0]) * (ys[1] - ys[0]), rtol=1e-12)
+    np.testing.assert_allclose(np.sum(q.pdf(pts)) * vol, 1.0, rtol=1e-8)
+    p1, q1 = cp.gaussian([1.5], [[1.0]]), cp.gaussian([0.0], [[1.0]])
+    np.testing.assert_allclose(cp.divergences.kl_grid(p1, q1, n_points=2001), 1.125, rtol=1e-10)
+    # |p - q| has a kink where p = q, so the trapezoid rule is only second order there:
+    # an error of order (cell width)^2 ~ 3e-5 at most
+    np.testing.assert_allclose(cp.divergences.tv_grid(p1, q1, n_points=4001),
+                               2 * __import__("scipy").stats.norm.cdf(0.75) - 1, atol=3e-5)
+
+
+@pytest.mark.parametrize("proc", [cp.sde.OU(), cp.sde.ConstantLinear(2.5, 0.7), cp.sde.VP(0.1, 20.0, 1.0),
+                                  cp.sde.CVP(0.1, 2.0, 1.0)])
+def test_em_moments_against_independent_formulas(proc):
+    t, N = 0.8, 16
+    M, V = cp.sde.em_moments(proc, t, N)
+    h = t / N
+    if isinstance(proc, cp.sde.ConstantLinear):              # geometric sums in closed form
+        a = 1 - proc.f_value * h
+        np.testing.assert_allclose(M, a**N, rtol=1e-13)
+        np.testing.assert_allclose(V, proc.g_value**2 * h * (1 - a ** (2 * N)) / (1 - a * a), rtol=1e-12)
+    else:                                                    # the chain's covariance, by linear algebra
+        ks = np.arange(N) * h
+        a = 1 - proc.f(ks) * h
+        tails = np.array([np.prod(a[k + 1:]) for k in range(N)])
+        np.testing.assert_allclose(M, np.prod(a), rtol=1e-13)
+        np.testing.assert_allclose(V, np.sum(tails**2 * proc.g(ks) ** 2 * h), rtol=1e-12)
+
+
+def test_exact_path_is_the_exact_transition():
+    x0 = np.array([[1.0, -2.0], [0.5, 0.0]])
+    p = cp.ou.exact_path(x0, [0.3, 1.0], seed=4)
+    z1, z2 = cp.rng.normals(2, 2, 4, step=1), cp.rng.normals(2, 2, 4, step=2)
+    x1 = np.exp(-0.3) * x0 + np.sqrt(1 - np.exp(-0.6)) * z1
+    np.testing.assert_allclose(p[:, 0], x1, rtol=1e-14)
+    np.testing.assert_allclose(p[:, 1], np.exp(-0.7) * x1 + np.sqrt(1 - np.exp(-1.4)) * z2, rtol=1e-14)
+    with pytest.raises(ValueError, match="times"):
+        cp.ou.exact_path(x0, [0.5, 0.2], seed=0)
+
+
+def test_langevin_fp_residual_is_second_order_for_the_invariant_law():
+    q = cp.targets.lopsided(2)
+    x = q.sample(50, seed=3)
+    r = [np.abs(cp.sde.langevin_fp_residual(q, 1.2, x, h)).max() for h in (0.02, 0.01, 0.005)]
+    assert abs(np.polyfit(np.log([0.02, 0.01, 0.005]), np.log(r), 1)[0] - 2) < 0.1
+    with pytest.raises(ValueError, match="x"):
+        cp.sde.langevin_fp_residual(q, 1.0, np.zeros((3, 1)), 0.01)

@@ -170,3 +170,70 @@ def test_benchmark_runs_and_reports():
                 "companion_particle_steps_per_s"):
         assert np.isfinite(r[key]) and r[key] > 0
     assert "| 2 | 2 | 200 | 3 |" in bench.format_table(res)
+
+
+def _scalar_output_law(m0, c0, T, grid, method, corrector_step=0.1):
+    """Mean and variance of a 1-D sampler's output, written step by step for N(m0, c0) data with
+    the exact start, independently of gaussian_output_law."""
+    mean = np.exp(-T) * m0
+    var = np.exp(-2 * T) * c0 + 1 - np.exp(-2 * T)
+    taus = T - np.asarray(grid)
+
+    def score_coeffs(tau):                    # s(y) = -y / v + a m0 / v
+        a = np.exp(-tau)
+        v = a * a * c0 + 1 - a * a
+        return 1 / v, a * m0 / v
+
+    for k in range(len(grid) - 1):
+        h = grid[k + 1] - grid[k]
+        p, r = score_coeffs(taus[k])
+        if method == "em":
+            slope, shift, noise = 1 + h - 2 * h * p, 2 * h * r, 2 * h
+        elif method in ("ei", "pc"):
+            slope, shift, noise = np.exp(h) - 2 * (np.exp(h) - 1) * p, 2 * (np.exp(h) - 1) * r, np.exp(2 * h) - 1
+        else:                                 # Heun: y1 = y + h v0(y), v = y + s(y)
+            p1, r1 = score_coeffs(taus[k + 1])
+            v0 = (1 - p, r)
+            pred = (1 + h * v0[0], h * v0[1])
+            v1 = ((1 - p1) * pred[0], (1 - p1) * pred[1] + r1)
+            slope, shift, noise = 1 + 0.5 * h * (v0[0] + v1[0]), 0.5 * h * (v0[1] + v1[1]), 0.0
+        mean, var = slope * mean + shift, slope * slope * var + noise
+        if method == "pc":
+            p1, r1 = score_coeffs(taus[k + 1])
+            e = corrector_step * (1 - np.exp(-2 * taus[k + 1]))
+            mean, var = (1 - e * p1) * mean + e * r1, (1 - e * p1) ** 2 * var + 2 * e
+    return mean, var
+
+
+@pytest.mark.parametrize("method", samplers.METHODS)
+def test_gaussian_output_law_against_a_scalar_recursion(method):
+    q = cp.gaussian([0.8], [[1.29]])
+    for grid in (cp.schedules.uniform(T, 7, delta=0.05), cp.schedules.bbdd23(T, 0.02, 0.3)):
+        m, c = samplers.gaussian_output_law(q, T, grid, method=method, start="exact")
+        mr, vr = _scalar_output_law(0.8, 1.29, T, grid, method)
+        np.testing.assert_allclose([m[0], c[0, 0]], [mr, vr], rtol=1e-12)
+
+
+def test_kernel_sees_components_of_different_sizes():
+    """The fused kernel's responsibilities carry each component's determinant: against the NumPy
+    path with the oracle score, for a mixture whose components have different determinants."""
+    mu = cp.targets.lopsided(2)
+    grid = cp.schedules.uniform(T, 8, delta=0.05)
+    for method in samplers.METHODS:
+        fast = samplers.sample(mu, T, grid, 9, seed=5, method=method)
+        slow = samplers.sample(mu, T, grid, 9, seed=5, method=method,
+                               score=lambda tau, x: mu.at(tau).score(x))
+        np.testing.assert_allclose(fast, slow, rtol=1e-11, atol=1e-11)
+
+
+def test_one_ei_step_is_the_exact_frozen_score_step():
+    q = cp.targets.lopsided()
+    y0 = q.at(T).sample(50, seed=6)
+    h = 0.4
+    y1 = samplers.sample(q, T, [0.0, h], 50, seed=7, method="ei", start=y0)
+    s = q.at(T).score(y0)
+    ref = np.exp(h) * y0 + 2 * (np.exp(h) - 1) * s + np.sqrt(np.exp(2 * h) - 1) * cp.rng.normals(50, 1, 7, step=1)
+    np.testing.assert_allclose(y1, ref, rtol=1e-12, atol=1e-12)
+    y_em = samplers.sample(q, T, [0.0, h], 50, seed=7, method="em", start=y0)
+    ref_em = y0 + h * (y0 + 2 * s) + np.sqrt(2 * h) * cp.rng.normals(50, 1, 7, step=1)
+    np.testing.assert_allclose(y_em, ref_em, rtol=1e-12, atol=1e-12)

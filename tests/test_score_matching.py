@@ -536,59 +536,12 @@ def test_fd_jacobian_is_second_order():
     assert abs(p - 2) < 0.1
 
 
-def test_binned_means_matches_numpy():
-    key = cp.rng.uniforms(2000, seed=27) * 4 - 1
-    vals = np.column_stack([key**2, np.sin(key)])
-    edges = np.array([-0.5, 0.0, 0.7, 1.0, 2.5, 2.6, 2.6001])
-    mean, se, counts = cp.stats.binned_means(key, vals, edges)
-    idx = np.digitize(key, edges) - 1
-    for b in range(len(edges) - 1):
-        sel = idx == b
-        assert counts[b] == sel.sum()
-        if sel.sum() >= 2:
-            np.testing.assert_allclose(mean[b], vals[sel].mean(axis=0), rtol=1e-12)
-            np.testing.assert_allclose(se[b], vals[sel].std(axis=0, ddof=1) / np.sqrt(sel.sum()),
-                                       rtol=1e-9)
-        else:
-            assert np.all(np.isnan(se[b]))
-    assert counts.sum() == np.sum((key >= -0.5) & (key < 2.6001))
-    m1, s1, c1 = cp.stats.binned_means(key, key**2, edges)
-    np.testing.assert_allclose(m1, mean[:, 0], equal_nan=True)
 
 
-def test_covariance_with_stderr():
-    L = np.array([[1.0, 0.0], [0.6, 0.8]])
-    z = cp.rng.normals(200_000, 2, seed=28) @ L.T
-    cov, se = cp.stats.covariance_with_stderr(z)
-    np.testing.assert_allclose(cov, np.cov(z.T), rtol=1e-12)
-    C = L @ L.T
-    gauss = np.sqrt((np.outer(np.diag(C), np.diag(C)) + C**2) / z.shape[0])  # Gaussian theory
-    np.testing.assert_allclose(se, gauss, rtol=0.05)
 
 
-def test_loglog_slope_stderr_predicts_the_spread_of_slopes():
-    """Replicates C/x times a mean of 20 squared normals: the delta-method standard error
-    matches the spread of the fitted slope over 400 independent experiments."""
-    x = 2000 * 2.0 ** np.arange(6)
-    slopes, ses = [], []
-    for e in range(400):
-        g = cp.rng.normals(6 * 8 * 20, 1, seed=1000 + e)[:, 0].reshape(6, 8, 20)
-        runs = (1 / x)[:, None] * np.mean(g**2, axis=2)
-        slopes.append(np.polyfit(np.log(x), np.log(runs.mean(axis=1)), 1)[0])
-        ses.append(cp.stats.loglog_slope_stderr(x, runs))
-    assert abs(np.mean(slopes) + 1) < 0.01
-    np.testing.assert_allclose(np.mean(ses), np.std(slopes), rtol=0.1)
 
 
-def test_edgeworth_ks_offset_matches_the_exact_gamma_law():
-    """The standardised sum of 50 exponentials: the first-order Edgeworth offset, estimated from
-    a sample, against the exact sup |P(u <= x) - Phi(x)| of the gamma law."""
-    n = 50
-    u = (stats.gamma.ppf(cp.rng.uniforms(400_000, seed=3), n) - n) / np.sqrt(n)
-    xs = np.linspace(-8, 8, 4001)
-    exact = np.max(np.abs(stats.gamma.cdf(n + xs * np.sqrt(n), n) - stats.norm.cdf(xs)))
-    np.testing.assert_allclose(cp.stats.edgeworth_ks_offset(u), exact, rtol=0.1)
-    assert cp.stats.edgeworth_ks_offset(cp.rng.normals(400_000, 1, seed=4)[:, 0]) < 2e-3
 
 
 def test_family_estimates_are_the_same_in_blocks():
@@ -625,26 +578,6 @@ def test_monte_carlo_tools_bad_input():
         sm.fd_jacobian(lambda y: y[:, :1], np.zeros((2, 2)), 0.1)
     with pytest.raises(ValueError, match="h"):
         sm.fd_jacobian(lambda y: y, np.zeros((2, 2)), -0.1)
-    with pytest.raises(ValueError, match="edges"):
-        cp.stats.binned_means([0.0, 1.0], [1.0, 2.0], [1.0, 0.0])
-    with pytest.raises(ValueError, match="values"):
-        cp.stats.binned_means([0.0, 1.0], [1.0, 2.0, 3.0], [0.0, 1.0])
-    with pytest.raises(ValueError, match="key"):
-        cp.stats.binned_means([[0.0, 1.0]], [1.0, 2.0], [0.0, 1.0])
-    with pytest.raises(ValueError, match="z"):
-        cp.stats.covariance_with_stderr(np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="z"):
-        cp.stats.covariance_with_stderr(np.zeros(5))
-    with pytest.raises(ValueError, match="runs"):
-        cp.stats.loglog_slope_stderr([1.0, 2.0, 4.0], np.ones((3, 1)))
-    with pytest.raises(ValueError, match="runs"):
-        cp.stats.loglog_slope_stderr([1.0, 2.0], np.ones((2, 3)))
-    with pytest.raises(ValueError, match="positive"):
-        cp.stats.loglog_slope_stderr([1.0, 2.0, 4.0], -np.ones((3, 2)))
-    with pytest.raises(ValueError, match="u"):
-        cp.stats.edgeworth_ks_offset(np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="u"):
-        cp.stats.edgeworth_ks_offset([0.0, 1.0])
 
 
 # --------------------------------------------------------------------------- the widget

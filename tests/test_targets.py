@@ -183,3 +183,17 @@ def test_methods_reject_bad_input():
         cp.targets.standardise("not a mixture")
     with pytest.raises(ValueError, match="cov"):
         cp.gaussian([0.0, 0.0], [[1.0, 0.0]])
+
+
+def test_lopsided_preset_has_different_determinants_and_exact_density():
+    from scipy import stats as st
+    for d in (1, 3):
+        q = cp.targets.lopsided(d)
+        dets = np.linalg.det(q.covs)
+        assert len(set(np.round(np.log(dets), 6))) == 3
+        x = q.sample(30, seed=2)
+        ref = sum(w * st.multivariate_normal(m, c).pdf(x) for w, m, c in zip(q.weights, q.means, q.covs))
+        np.testing.assert_allclose(q.pdf(x), np.atleast_1d(ref), rtol=1e-12)
+        h = 1e-5
+        fd = np.stack([(q.logpdf(x + h * e) - q.logpdf(x - h * e)) / (2 * h) for e in np.eye(d)], axis=1)
+        np.testing.assert_allclose(q.score(x), fd, rtol=1e-6, atol=1e-6)

@@ -1,0 +1,233 @@
+"""Mutation test of ``companion``: apply plausible mistakes one at a time and report which
+ones the tests miss.
+
+Usage (from the repository root)::
+
+    python tests/mutation/run_mutations.py              # every mutation, its fast tests
+    python tests/mutation/run_mutations.py -k sampler   # only mutations whose name contains "sampler"
+    python tests/mutation/run_mutations.py --chapters   # also run each mutation's chapter (slow)
+    python tests/mutation/run_mutations.py --list
+
+Each mutation is (name, file, original snippet, mutated snippet, description, tests, chapter).
+The repository is copied once to a temporary directory (Numba caches included, modification
+times kept, so untouched modules do not recompile); for each mutation the pristine package is
+restored, the snippet (which must occur exactly once) is replaced, and pytest runs the listed
+tests on the copy with ``-x``. A mutation is *killed* when pytest fails and *survives* when it
+passes. The script exits with status 1 if any mutation survives, or if a snippet no longer
+matches the source (then the list needs updating, not the package).
+
+Keep the list growing: every new closed form or kernel in ``companion`` should come with the
+mistakes one could plausibly make in it, and the tests that must catch them.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import namedtuple
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+Mutation = namedtuple("Mutation", "name file original mutated description tests chapter")
+
+P = "tests/test_processes.py"
+S = "tests/test_samplers.py"
+NC1 = "tests/test_negative_controls.py"
+NCR = "tests/test_negative_controls_reversal.py"
+NCS = "tests/test_negative_controls_sources.py"
+ST = "tests/test_stats.py"
+SM = "tests/test_score_matching.py"
+TG = "tests/test_targets.py"
+RNG = "tests/test_rng.py"
+CH1, CH2, CH3 = "book/01_forward_process.md", "book/02_tweedie_score_matching.md", "book/03_time_reversal.md"
+
+MUTATIONS = [
+    # ---- the survivors of the first mutation run (issue 11) ----
+    Mutation("bounds.lemma33_simple_rate", "companion/bounds.py",
+             "return d * np.exp(-2.0 * T)", "return d * np.exp(-T)",
+             "d e^{-T} instead of d e^{-2T}", [P + "::test_bounds_pinned_to_their_formulas", P], CH1),
+    Mutation("sde.em_moments_variance", "companion/sde.py",
+             "M, V = a * M, a * a * V + gk[k] ** 2 * h[k]", "M, V = a * M, a * V + gk[k] ** 2 * h[k]",
+             "EM variance recursion with a instead of a^2", [P + "::test_em_moments_against_independent_formulas", P], CH1),
+    Mutation("samplers.output_law_ei_noise", "companion/samplers.py",
+             "2 * (eh - 1) * r, np.expm1(2 * h) * I", "2 * (eh - 1) * r, 2 * np.expm1(h) * I",
+             "exact EI output law with noise 2(e^h - 1) instead of e^{2h} - 1",
+             [S + "::test_gaussian_output_law_against_a_scalar_recursion", S], CH3),
+    Mutation("samplers.pc_corrector_noise", "companion/samplers.py",
+             "sd = np.sqrt(2.0 * e)", "sd = np.sqrt(e)",
+             "Langevin corrector noise sqrt(eps) instead of sqrt(2 eps) in the kernel",
+             [S + "::test_kernel_sees_components_of_different_sizes", S], CH3),
+    Mutation("divergences.grid_cell_width", "companion/divergences.py",
+             "(hi[j] - lo[j]) / (n_points - 1)", "(hi[j] - lo[j]) / n_points",
+             "grid cell width range/n instead of range/(n - 1)",
+             [P + "::test_grid_for_cell_volume_and_quadrature_against_closed_forms", P], CH1),
+    Mutation("stats.loglog_slope_1_over_r", "companion/stats.py",
+             "np.sqrt(cv2 / r * np.sum(w * w))", "np.sqrt(cv2 * np.sum(w * w))",
+             "slope standard error without the 1/r of the replicate mean", [ST], CH2),
+    Mutation("targets.responsibility_logdet", "companion/targets.py",
+             "lk[k] = log_w[k] - 0.5 * (quad + logdet[k] + d * _LOG_2PI)",
+             "lk[k] = log_w[k] - 0.5 * (quad + d * _LOG_2PI)",
+             "mixture responsibilities without the log-determinants", [TG, NCS], CH2),
+    # ---- forward processes ----
+    Mutation("sde.ou_variance_rate", "companion/sde.py",
+             "return -np.expm1(-2.0 * self._t(t))", "return -np.expm1(-1.0 * self._t(t))",
+             "OU variance 1 - e^{-t} instead of 1 - e^{-2t}", [NC1, P], CH1),
+    Mutation("sde.vp_variance_exponent", "companion/sde.py",
+             "return -np.expm1(-self.int_beta(t))", "return -np.expm1(-2.0 * self.int_beta(t))",
+             "VP variance 1 - e^{-2B} (the sub-VP gamma)", [P, NC1], CH1),
+    Mutation("sde.subvp_g", "companion/sde.py",
+             "return np.sqrt(self.beta(t) * -np.expm1(-2.0 * self.int_beta(t)))",
+             "return np.sqrt(self.beta(t) * -np.expm1(-self.int_beta(t)))",
+             "sub-VP g^2 = beta(1 - e^{-B}) instead of beta(1 - e^{-2B})", [P, NC1], CH1),
+    Mutation("sde.constant_linear_variance", "companion/sde.py",
+             "-np.expm1(-2.0 * self.f_value * t) / (2.0 * self.f_value)",
+             "-np.expm1(-2.0 * self.f_value * t) / self.f_value",
+             "constant-coefficient variance g^2(1 - e^{-2ft})/f (sigma^2/theta)", [P, NCS], CH3),
+    Mutation("sde.cvp_variance", "companion/sde.py",
+             "return np.expm1(self.int_beta(t))", "return -np.expm1(-self.int_beta(t))",
+             "CVP variance 1 - e^{-B} instead of e^{B} - 1", [NCS], CH1),
+    Mutation("sde.ddpm_mean_sqrt", "companion/sde.py",
+             "return float(np.exp(0.5 * log_prod)), float(-np.expm1(log_prod))",
+             "return float(np.exp(log_prod)), float(-np.expm1(log_prod))",
+             "DDPM mean coefficient prod(1 - b) instead of prod sqrt(1 - b)", [NCS], CH1),
+    Mutation("sde.ei_placement", "companion/sde.py",
+             "return float(sde.mean_coeff(T - t1) / sde.mean_coeff(T - u))",
+             "return float(sde.mean_coeff(T - u) / sde.mean_coeff(T - t0))",
+             "exponential integrator with Psi(t_k, u) inside the integrals (C32)", [NCS], CH3),
+    Mutation("sde.langevin_drift", "companion/sde.py",
+             "0.5 * sigma * sigma * h, sigma * np.sqrt(h), n_steps",
+             "sigma * sigma * h, sigma * np.sqrt(h), n_steps",
+             "Langevin drift sigma^2 grad log p instead of (sigma^2/2) grad log p", [NCS], CH1),
+    Mutation("sde.fd_laplacian", "companion/sde.py",
+             "lap += (density(x + e) - 2.0 * p0 + density(x - e)) / (h * h)",
+             "lap += (density(x + e) - 2.0 * p0 + density(x - e)) / (2.0 * h * h)",
+             "central second difference divided by 2h^2", [P, NCR], CH1),
+    Mutation("ou.ito_factor_two", "companion/ou.py",
+             "sh = np.sqrt(2.0 * h)", "sh = np.sqrt(h)",
+             "stochastic convolution without the sqrt 2", [P, NC1], CH1),
+    Mutation("ou.exact_path_rate", "companion/ou.py",
+             "x = np.exp(-dt) * x + np.sqrt(-np.expm1(-2.0 * dt))",
+             "x = np.exp(-dt) * x + np.sqrt(-np.expm1(-dt))",
+             "exact OU transition with variance 1 - e^{-dt}", [P, NCS], CH1),
+    Mutation("bounds.lemma33_half", "companion/bounds.py",
+             "return -0.5 * d * np.log(-np.expm1(-2.0 * T))", "return -d * np.log(-np.expm1(-2.0 * T))",
+             "Lemma 3.3 without the 1/2 (the source's version)", [P, NC1], CH1),
+    Mutation("divergences.gaussian_kl_logdet_sign", "companion/divergences.py",
+             "u @ u - d + logdet", "u @ u - d - logdet",
+             "Gaussian KL with the log-determinant ratio inverted", [P], CH1),
+    # ---- Tweedie and score matching ----
+    Mutation("sm.tweedie_sigma", "companion/score_matching.py",
+             "out = (pts + sigma * sigma * mixture.channel(a, sigma).score(pts)) / a",
+             "out = (pts + sigma * mixture.channel(a, sigma).score(pts)) / a",
+             "Tweedie's formula with sigma for sigma^2", [SM, NCS], CH2),
+    Mutation("sm.ou_score_shrinkage", "companion/score_matching.py",
+             "return (alpha * m - x) / s2", "return (m - x) / s2",
+             "OU score through the mean without the factor e^{-t}", [SM], CH2),
+    # ---- samplers ----
+    Mutation("samplers.ei_drift_weight", "companion/samplers.py",
+             "ca, cs, cz = np.exp(h), 2.0 * np.expm1(h), np.sqrt(np.expm1(2.0 * h))",
+             "ca, cs, cz = np.exp(h), np.expm1(h), np.sqrt(np.expm1(2.0 * h))",
+             "EI step with (e^h - 1) s instead of 2 (e^h - 1) s", [S], CH3),
+    Mutation("samplers.em_noise", "companion/samplers.py",
+             "ca, cs, cz = 1.0 + h, 2.0 * h, np.sqrt(2.0 * h)", "ca, cs, cz = 1.0 + h, 2.0 * h, np.sqrt(h)",
+             "EM step noise sqrt(h) instead of sqrt(2h)", [S], CH3),
+    Mutation("samplers.heun_half", "companion/samplers.py",
+             "Y[j, a] = Y[j, a] + 0.5 * hk * ((Y[j, a] + S1[j, a]) + (TT[j, a] + S2[j, a]))",
+             "Y[j, a] = Y[j, a] + 0.5 * hk * ((Y[j, a] + S1[j, a]) + (TT[j, a] + 2.0 * S2[j, a]))",
+             "Heun's corrector with the SDE drift's 2 s at the predicted point", [S], CH3),
+    # ---- random numbers ----
+    Mutation("rng.box_muller_second_pair", "companion/rng.py",
+             "out[j + 3] = r * s", "out[j + 3] = r * c",
+             "second Box-Muller pair returns cos twice", [RNG, SM], CH2),
+    # ---- statistics ----
+    Mutation("stats.mean_stderr_sqrt", "companion/stats.py",
+             "return v.mean(axis=axis), v.std(axis=axis, ddof=1) / np.sqrt(n)",
+             "return v.mean(axis=axis), v.std(axis=axis, ddof=1) / n",
+             "standard error sd/n instead of sd/sqrt(n)", [ST], CH1),
+    Mutation("stats.variance_stderr_n", "companion/stats.py",
+             "var_s2 = max(m4 - s2 * s2 * (n - 3) / (n - 1), 0.0) / n",
+             "var_s2 = max(m4 - s2 * s2 * (n - 3) / (n - 1), 0.0) / (2 * n)",
+             "variance standard error too small by sqrt 2", [ST], CH1),
+    Mutation("stats.covariance_stderr_root", "companion/stats.py",
+             "se = prod.std(axis=0, ddof=1) / np.sqrt(R)", "se = prod.std(axis=0, ddof=1) / R",
+             "covariance standard error sd/R", [ST], CH1),
+    Mutation("stats.binned_stderr", "companion/stats.py",
+             "se = np.sqrt(np.clip(var, 0.0, None) / c)", "se = np.sqrt(np.clip(var, 0.0, None) / np.sqrt(c))",
+             "bin standard error sd / c^(1/4) instead of sd / sqrt(c)", [ST], CH2),
+    Mutation("stats.edgeworth_skew", "companion/stats.py",
+             "gamma * (xs**2 - 1.0) / 6.0", "gamma * (xs**2 - 1.0) / 3.0",
+             "Edgeworth skewness term with 1/3 instead of 1/6", [ST], CH2),
+]
+
+
+def _copy_repo(dst):
+    ignore = shutil.ignore_patterns(".git", "_build", ".ipynb_checkpoints", ".pytest_cache")
+    for name in ("companion", "tests", "book"):
+        shutil.copytree(ROOT / name, dst / name, copy_function=shutil.copy2, ignore=ignore)
+    for name in ("conftest.py", "pyproject.toml", "_config.yml", "_toc.yml"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dst / name)
+
+
+def _restore_package(work, pristine):
+    shutil.rmtree(work / "companion")
+    shutil.copytree(pristine, work / "companion", copy_function=shutil.copy2)
+
+
+def _run_pytest(work, targets, timeout):
+    env = dict(os.environ, PYTHONPATH=str(work))
+    cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
+           "-o", "addopts=--nbval-lax --nbval-current-env", *targets]
+    try:
+        r = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, "timeout"
+    last = [ln for ln in r.stdout.strip().splitlines() if ln.strip()]
+    return r.returncode, (last[-1] if last else r.stderr.strip()[-200:])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("-k", default="", help="run only mutations whose name contains this")
+    ap.add_argument("--chapters", action="store_true", help="also run each mutation's chapter")
+    ap.add_argument("--list", action="store_true", help="list the mutations and exit")
+    ap.add_argument("--timeout", type=float, default=900.0, help="seconds per pytest run")
+    args = ap.parse_args(argv)
+    todo = [m for m in MUTATIONS if args.k in m.name]
+    if args.list:
+        for m in todo:
+            print(f"{m.name:36s} {m.file:28s} {m.description}")
+        return 0
+    bad = [m.name for m in todo if (ROOT / m.file).read_text(encoding="utf-8").count(m.original) != 1]
+    if bad:
+        print("snippets that no longer match exactly once:", ", ".join(bad))
+        return 1
+    survivors, t_start = [], time.time()
+    with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
+        work = Path(tmp) / "repo"
+        _copy_repo(work)
+        pristine = Path(tmp) / "companion-pristine"
+        shutil.copytree(work / "companion", pristine, copy_function=shutil.copy2)
+        for i, m in enumerate(todo, 1):
+            _restore_package(work, pristine)
+            path = work / m.file
+            path.write_text(path.read_text(encoding="utf-8").replace(m.original, m.mutated), encoding="utf-8")
+            targets = list(dict.fromkeys(m.tests + ([m.chapter] if args.chapters and m.chapter else [])))
+            t0 = time.time()
+            code, summary = _run_pytest(work, targets, args.timeout)
+            verdict = "killed" if code not in (0, None) and code != 5 else ("TIMEOUT" if code is None else "SURVIVED")
+            if verdict != "killed":
+                survivors.append(m)
+            print(f"[{i:2d}/{len(todo)}] {verdict:8s} {m.name:36s} {time.time() - t0:6.1f} s  {summary}",
+                  flush=True)
+    print(f"\n{len(todo) - len(survivors)} of {len(todo)} mutations killed in {time.time() - t_start:.0f} s")
+    for m in survivors:
+        print(f"  survivor: {m.name} ({m.file}): {m.description}")
+    return 1 if survivors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
