@@ -583,10 +583,10 @@ def test_monte_carlo_tools_bad_input():
 # --------------------------------------------------------------------------- the widget
 def test_tweedie_explorer_builds_and_redraws():
     box = cp.widgets.tweedie_denoiser_explorer(cp.targets.ring(), sigma0=0.4)
-    slider, out = box.children
-    assert slider.value == 0.4 and len(out.outputs) == 1
+    (slider,) = box.sliders.values()
+    assert slider.value == 0.4 and len(box.output.outputs) == 1
     slider.value = 1.0
-    assert len(out.outputs) == 1
+    assert len(box.output.outputs) == 1 and len(box.redraw_times) == 2
 
 
 def test_tweedie_figure_arrows_end_at_the_posterior_mean():
