@@ -1009,3 +1009,68 @@ def finetune_explorer():
     return explorer(make, {"theta": [round(0.1 * k, 1) for k in range(11)],
                            "sigma_e": [0.1, 0.3, 0.5, 1.0]},
                     initial={"theta": 0.3, "sigma_e": 0.3})
+
+
+# ---- chapter 09: moment matching ----
+def moment_matching_figure(n=8, kernel="mean", T=4.0, n_samples=20_000, seed=0, ax=None,
+                           delta=None):
+    """The sampler's output ``Z_n / t_n`` for a Rademacher target against the law it should have.
+
+    Histogram of ``n_samples`` runs of the sampler on ``n`` uniform steps of ``[0, T]`` with the
+    mean kernel of eq. 1 (``kernel="mean"``) or the Remark 5 kernel (``"moment2"``); the curve
+    is the density of ``Y_n / t_n = X + W_n / t_n``, ``(N(1, 1/T) + N(-1, 1/T))/2``. The title
+    gives the exact ``Delta_n`` (chain rule, :func:`companion.moments.rademacher_delta_n`), or
+    ``delta`` when it is passed (the explorer precomputes it).
+    """
+    import matplotlib.pyplot as plt
+
+    from . import info, moments, targets
+
+    n = check_int(n, "n", low=1)
+    T = check_float(T, "T", low=0.0, low_open=True)
+    if kernel not in ("mean", "moment2"):
+        raise ValueError(f"kernel must be 'mean' or 'moment2', got {kernel!r}")
+    grid = np.linspace(0.0, T, n + 1)
+    z = info.sampler(targets.rademacher(), grid, n_samples, seed=seed, kernel=kernel)[:, -1, 0] / T
+    if delta is None:
+        delta = moments.rademacher_delta_n(grid, kernel, inner=40, outer_width=1.0)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    else:
+        fig = ax.figure
+    x = np.linspace(-3.0, 3.0, 401)
+    sd = 1.0 / np.sqrt(T)
+    dens = 0.5 * (np.exp(-0.5 * ((x - 1) / sd) ** 2) + np.exp(-0.5 * ((x + 1) / sd) ** 2))
+    dens /= sd * np.sqrt(2 * np.pi)
+    ax.hist(z, bins=np.linspace(-3.0, 3.0, 81), density=True, color="#c0504d", alpha=0.55,
+            label=r"sampler $Z_n/t_n$")
+    ax.plot(x, dens, color="#1f4e79", lw=1.8, label=r"target law of $Y_n/t_n$")
+    ax.set(xlabel="$x$", ylabel="density", xlim=(-3.0, 3.0), ylim=(0.0, 1.35 * dens.max()))
+    ax.legend(loc="upper right", fontsize=8)
+    name = "mean kernel" if kernel == "mean" else "Remark 5 kernel"
+    ax.set_title(rf"{name}, n = {n}: $\Delta_n$ = {delta:.3e}")
+    return fig
+
+
+def moment_matching_explorer(T=4.0, n_samples=20_000, seed=0):
+    """Sliders for the number of steps and the kernel, redrawing :func:`moment_matching_figure`."""
+    import matplotlib.pyplot as plt
+
+    from . import moments
+
+    n_values = [1, 2, 4, 8, 16, 32, 64, 128]
+    kernels = ["mean", "moment2"]
+    table = {(n, k): moments.rademacher_delta_n(np.linspace(0.0, T, n + 1), k, inner=40,
+                                                outer_width=1.0)
+             for n in n_values for k in kernels}
+
+    def make(n, kernel):
+        fig, ax = plt.subplots(figsize=(6.4, 3.6))
+        moment_matching_figure(n, kernel, T=T, n_samples=n_samples, seed=seed, ax=ax,
+                               delta=table[(n, kernel)])
+        return fig
+
+    return explorer(make, {"n": n_values, "kernel": kernels}, initial={"n": 4, "kernel": "mean"})
+
+
+__all__ += ["moment_matching_figure", "moment_matching_explorer"]
