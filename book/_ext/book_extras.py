@@ -5,11 +5,22 @@
   menu links to it.
 * The ``execution-status`` directive becomes a table, built at write time from what myst-nb
   recorded while executing each chapter: whether it ran, how long it took, and how many
-  ``[ok]`` check lines (``companion.verify``) its outputs contain.
+  checks (``companion.verify`` verdicts) its outputs contain.
+* The ``identity-registry`` directive is the registry appendix: every id of
+  ``companion.registry`` as a card (statement typeset from ``companion.catalogue``, the source
+  in words with its citation, a link to the place where this build checked it, the status).
+* The ``bound-tightness`` directive is the "How tight are the bounds" table, built from every
+  ``verify.leq`` verdict of this build (the rich verdict blocks carry their numbers as JSON).
+* The ``book-tour`` directive lists the parts and chapters of ``_toc.yml`` that exist, and the
+  chapters the registry still expects.
 """
+import html
+import json
+import re
 from pathlib import Path
 
 from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 
 STATUS_DIRECTIVE = "execution-status"
@@ -37,15 +48,73 @@ class ExecutionStatus(SphinxDirective):
 
 
 def _always_reread_status(app, env, added, changed, removed):
-    # the status page describes the other pages: rebuild it whenever the book is built
+    # the status, registry, bounds and tour pages describe the other pages: rebuild them
+    # whenever the book is built
     return sorted(getattr(env, "book_status_docs", set()) - set(removed))
 
 
+def _note_generated(directive):
+    env = directive.env
+    env.note_dependency(__file__)
+    env.book_status_docs = getattr(env, "book_status_docs", set()) | {env.docname}
+
+
+def _merge_info(app, env, docnames, other):
+    env.book_status_docs = (getattr(env, "book_status_docs", set())
+                            | getattr(other, "book_status_docs", set()))
+
+
+def _purge_info(app, env, docname):
+    docs = getattr(env, "book_status_docs", set())
+    docs.discard(docname)
+
+
 def _count_checks(doctree):
-    ok = 0
+    ok = sum(1 for v in _verdicts(doctree) if v["passed"])
     for node in doctree.findall(nodes.literal_block):
         ok += sum(1 for line in node.astext().splitlines() if line.startswith("[ok] "))
     return ok
+
+
+# ----------------------------------------------------------------- verdicts of the build
+_VERDICT = re.compile(r'<div class="verdict verdict-(?:ok|FAIL)[^"]*"(?: id="([^"]*)")? '
+                      r'data-verdict="([^"]*)"')
+
+
+def _section_title(node):
+    while node is not None:
+        if isinstance(node, nodes.section) and node.children and isinstance(node[0], nodes.title):
+            return node[0].astext()
+        node = node.parent
+    return ""
+
+
+def _verdicts(doctree):
+    """Every rich verdict block of an executed page, in order: the JSON payload written by
+    ``companion.verify`` plus its anchor and the title of the section it sits in."""
+    found = []
+    for node in doctree.findall(nodes.raw):
+        if node.get("format") != "html" or "data-verdict" not in node.astext():
+            continue
+        for anchor, payload in _VERDICT.findall(node.astext()):
+            try:
+                data = json.loads(html.unescape(payload))
+            except ValueError:
+                continue
+            data["anchor"] = anchor
+            data["section"] = _section_title(node)
+            found.append(data)
+    return found
+
+
+def _all_verdicts(env):
+    """docname -> verdicts, for every executed page of the build (in book order)."""
+    meta = getattr(env, "nb_metadata", {})
+    out = {}
+    for docname in sorted(meta, key=_order):
+        if meta[docname].get("exec_data"):
+            out[docname] = _verdicts(env.get_doctree(docname))
+    return out
 
 
 def _order(docname):
@@ -96,6 +165,300 @@ def _fill_status(app, doctree, fromdocname):
         placeholder.replace_self([summary, table])
 
 
+# ----------------------------------------------------------------- the registry appendix
+class generated(nodes.General, nodes.Element):
+    """Placeholder filled once every page has executed (kind: check, bounds, tour)."""
+
+
+def _registry():
+    from companion import catalogue, registry
+
+    return registry, catalogue
+
+
+def _parse_myst(directive, text, node):
+    directive.state.nested_parse(StringList(text.splitlines(), source=directive.env.docname),
+                                 directive.content_offset, node)
+    return node
+
+
+def _cite(keys):
+    return f" {{cite:p}}`{','.join(keys)}`" if keys else ""
+
+
+def _toc_stems(app):
+    """(part caption, [chapter stems]) of _toc.yml, in book order."""
+    import yaml
+
+    toc = yaml.safe_load((Path(app.srcdir) / "_toc.yml").read_text(encoding="utf-8"))
+    parts = []
+    for part in toc.get("parts", []):
+        parts.append((part.get("caption", ""), [Path(c["file"]).name for c in part["chapters"]]))
+    return toc, parts
+
+
+class IdentityRegistry(SphinxDirective):
+    """Every registered identity as a card, grouped by chapter in book order."""
+
+    has_content = False
+
+    def run(self):
+        _note_generated(self)
+        registry, catalogue = _registry()
+        self.env.note_dependency(registry.__file__)
+        self.env.note_dependency(catalogue.__file__)
+        out = []
+        summary = generated(kind="registry-summary")
+        out.append(summary)
+        for stem, title in registry.CHAPTERS.items():
+            ids = registry.ids_for_chapter(stem)
+            if not ids:
+                continue
+            out.append(nodes.rubric(text=title, classes=["identity-chapter"]))
+            for i in ids:
+                card = nodes.container(classes=["identity-card"], ids=[f"reg-{i}"])
+                head = nodes.paragraph(classes=["identity-head"])
+                head += nodes.literal(text=i)
+                head += generated(kind="badge", identity=i)
+                card += head
+                stmt = nodes.container(classes=["identity-statement"])
+                card += _parse_myst(self, catalogue.statement_tex(i), stmt)
+                src = nodes.container(classes=["identity-source"])
+                words = catalogue.source_words(i).rstrip(".")
+                card += _parse_myst(self, f"**Source:** {words}{_cite(catalogue.source_keys(i))}.",
+                                    src)
+                card += generated(kind="checked-in", identity=i)
+                out.append(card)
+        return out
+
+
+class BoundTightness(SphinxDirective):
+    """The table of every ``verify.leq`` verdict of the build, sorted by ratio."""
+
+    has_content = False
+
+    def run(self):
+        _note_generated(self)
+        registry, catalogue = _registry()
+        # the statements are typeset at read time (math nodes); the rows are chosen later
+        holder = nodes.container(classes=["bound-statements"])
+        for i in registry.IDENTITIES:
+            box = nodes.container(classes=["bound-statement"], identity=i)
+            holder += _parse_myst(self, catalogue.statement_tex(i), box)
+        node = generated(kind="bounds")
+        node += holder
+        return [node]
+
+
+class BookTour(SphinxDirective):
+    """The parts and chapters of the book as they stand, and what is still to come."""
+
+    has_content = False
+
+    def run(self):
+        _note_generated(self)
+        return [generated(kind="tour")]
+
+
+def _link(app, fromdoc, todoc, text, anchor=""):
+    uri = app.builder.get_relative_uri(fromdoc, todoc) + (f"#{anchor}" if anchor else "")
+    return nodes.reference("", text, internal=True, refuri=uri)
+
+
+def _title(env, docname):
+    return env.titles[docname].astext() if docname in env.titles else docname
+
+
+def _checked_index(app):
+    """id -> list of (docname, verdict) over the whole build."""
+    index = {}
+    for docname, verdicts in _all_verdicts(app.builder.env).items():
+        for v in verdicts:
+            index.setdefault(v.get("id"), []).append((docname, v))
+    return index
+
+
+def _fill_generated(app, doctree, fromdocname):
+    todo = list(doctree.findall(generated))
+    if not todo:
+        return
+    registry, _ = _registry()
+    env = app.builder.env
+    index = _checked_index(app)
+    for node in todo:
+        kind = node["kind"]
+        if kind == "badge":
+            runs = index.get(node["identity"], [])
+            ok = runs and all(v.get("passed") for _, v in runs)
+            text = "verified" if ok else ("FAILED" if runs else "not yet verified")
+            cls = "ok" if ok else ("fail" if runs else "todo")
+            node.replace_self(nodes.inline(text=text, classes=["identity-badge", f"badge-{cls}"]))
+        elif kind == "checked-in":
+            runs = index.get(node["identity"], [])
+            para = nodes.paragraph(classes=["identity-where"])
+            if not runs:
+                chapter = registry.IDENTITIES[node["identity"]].chapter
+                para += nodes.strong(text="Checked in: ")
+                para += nodes.Text(f"not yet verified; planned for "
+                                   f"\u201c{registry.CHAPTERS.get(chapter, chapter)}\u201d.")
+            else:
+                para += nodes.strong(text="Checked in: ")
+                seen = []
+                for docname, v in runs:
+                    key = (docname, v.get("section"))
+                    if key in seen:
+                        continue
+                    seen.append(key)
+                    if len(seen) > 1:
+                        para += nodes.Text("; ")
+                    label = _title(env, docname)
+                    if v.get("section") and v["section"] != label:
+                        label += f", \u00a7 {v['section']}"
+                    para += _link(app, fromdocname, docname, label, v.get("anchor", ""))
+                n_ok = sum(1 for _, v in runs if v.get("passed"))
+                para += nodes.Text(f" ({n_ok} of {len(runs)} check{'s' if len(runs) > 1 else ''}"
+                                   f" passed in this build).")
+            node.replace_self(para)
+        elif kind == "registry-summary":
+            done = sum(1 for i in registry.IDENTITIES if index.get(i))
+            node.replace_self(nodes.paragraph(
+                text=f"{done} of {len(registry.IDENTITIES)} identities were checked in this "
+                     f"build; the others belong to chapters not written yet."))
+        elif kind == "bounds":
+            node.replace_self(_bounds_table(app, fromdocname, node, index))
+        elif kind == "tour":
+            node.replace_self(_tour(app, fromdocname, index))
+
+
+def _fmt(x):
+    if x is None:
+        return "-"
+    if isinstance(x, str):
+        return x
+    return f"{x:.3g}"
+
+
+_COLUMNS = ("ratio", "id and statement", "checked in", "left side", "right side")
+
+
+def _bounds_table(app, fromdocname, node, index):
+    env = app.builder.env
+    statements = {c["identity"]: c for c in node.children[0].children}
+    rows = []
+    for i, runs in index.items():
+        for docname, v in runs:
+            if v.get("kind") == "leq":
+                rows.append((i, docname, v))
+
+    def key(row):
+        r = row[2].get("ratio")
+        return -(r if isinstance(r, (int, float)) else float("inf"))
+
+    rows.sort(key=key)
+    out = []
+    ratios = [v["ratio"] for _, _, v in rows if isinstance(v.get("ratio"), (int, float))]
+    if ratios:
+        import statistics
+
+        tight = sum(r >= 0.5 for r in ratios)
+        loose = sum(r < 0.01 for r in ratios)
+        out.append(nodes.paragraph(text=(
+            f"This build checked {len(rows)} bounds ({len({r[0] for r in rows})} identities). "
+            f"Median ratio {statistics.median(ratios):.3g}; {tight} within a factor 2 of "
+            f"equality, {loose} looser than a factor 100.")))
+    table = nodes.table(classes=["bound-tightness"])
+    group = nodes.tgroup(cols=len(_COLUMNS))
+    table += group
+    for width in (14, 46, 20, 10, 10):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    row = nodes.row()
+    for title in _COLUMNS:
+        row += nodes.entry("", nodes.paragraph(text=title))
+    head += row
+    group += head
+    body = nodes.tbody()
+    group += body
+    for i, docname, v in rows:
+        ratio = v.get("ratio")
+        row = nodes.row()
+        # ratio, with a bar on a log scale from 1e-4 to 1
+        cell = nodes.entry(classes=["bound-ratio"])
+        para = nodes.paragraph()
+        para += nodes.strong(text=_fmt(ratio))
+        if isinstance(ratio, (int, float)) and ratio > 0:
+            import math
+
+            level = max(0, min(8, round(2 * (4 + math.log10(min(ratio, 1.0))))))
+            para += nodes.inline(text="", classes=["ratio-bar", f"ratio-{level}"])
+        cell += para
+        row += cell
+        cell = nodes.entry(classes=["bound-id"])
+        para = nodes.paragraph()
+        uri = app.builder.get_relative_uri(fromdocname, "book/appendix_identities")
+        para += nodes.reference("", "", nodes.literal(text=i), internal=True,
+                                refuri=f"{uri}#reg-{i}")
+        cell += para
+        if i in statements:
+            cell += statements[i].deepcopy()
+        row += cell
+        cell = nodes.entry(classes=["bound-where"])
+        label = _title(env, docname)
+        if v.get("section") and v["section"] != label:
+            label += f", \u00a7 {v['section']}"
+        cell += nodes.paragraph("", "", _link(app, fromdocname, docname, label, v.get("anchor", "")))
+        row += cell
+        for field, cls in (("lhs", "bound-lhs"), ("rhs", "bound-rhs")):
+            row += nodes.entry("", nodes.paragraph(text=_fmt(v.get(field))), classes=[cls])
+        body += row
+    if not rows:
+        out.append(nodes.paragraph(text="No bound was checked in this build."))
+    else:
+        out.append(table)
+    return out
+
+
+def _tour(app, fromdocname, index):
+    registry, _ = _registry()
+    env = app.builder.env
+    _, parts = _toc_stems(app)
+    existing = {Path(d).name: d for d in env.found_docs}
+    out = []
+    listed = set()
+    verdicts = _all_verdicts(env)
+    for caption, stems in parts:
+        items = nodes.bullet_list()
+        for stem in stems:
+            listed.add(stem)
+            docname = existing.get(stem)
+            if docname is None:
+                continue
+            item = nodes.list_item()
+            para = nodes.paragraph()
+            para += _link(app, fromdocname, docname, _title(env, docname))
+            n = len({v.get("id") for v in verdicts.get(docname, [])})
+            if n:
+                para += nodes.Text(f": {n} identities checked on the page.")
+            item += para
+            items += item
+        if len(items):
+            block = nodes.paragraph()
+            block += nodes.strong(text=caption)
+            out += [block, items]
+    todo = [(stem, title) for stem, title in registry.CHAPTERS.items()
+            if stem not in listed and stem != "intro" and registry.ids_for_chapter(stem)]
+    if todo:
+        block = nodes.paragraph()
+        block += nodes.strong(text="Still to come")
+        block += nodes.Text(" (the registry already lists what these chapters will check):")
+        items = nodes.bullet_list()
+        for stem, title in todo:
+            items += nodes.list_item("", nodes.paragraph(
+                text=f"{title}: {len(registry.ids_for_chapter(stem))} identities."))
+        out += [block, items]
+    return out
+
+
 def _add_ipynb_link(app, pagename, templatename, context, doctree):
     src = app.env.doc2path(pagename, base=True) if pagename in app.env.all_docs else None
     if src and _is_myst_notebook(src):
@@ -141,9 +504,16 @@ def setup(app):
     app.add_js_file(None, body='document.documentElement.dataset.mode = '
                                'localStorage.getItem("mode") || "light";', priority=100)
     app.add_node(execution_status)
+    app.add_node(generated)
     app.add_directive(STATUS_DIRECTIVE, ExecutionStatus)
+    app.add_directive("identity-registry", IdentityRegistry)
+    app.add_directive("bound-tightness", BoundTightness)
+    app.add_directive("book-tour", BookTour)
     app.connect("env-get-outdated", _always_reread_status)
+    app.connect("env-merge-info", _merge_info)
+    app.connect("env-purge-doc", _purge_info)
     app.connect("doctree-resolved", _fill_status)
+    app.connect("doctree-resolved", _fill_generated)
     app.connect("html-page-context", _add_ipynb_link, priority=400)
     app.connect("html-page-context", _clean_scripts, priority=900)
     app.connect("build-finished", _write_notebooks)
