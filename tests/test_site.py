@@ -147,18 +147,28 @@ def _ids_of(path):
     return set(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8", errors="ignore")))
 
 
-def _full_screenshot(driver, path):
-    """The whole page, however long, at the current window width."""
-    import base64
+def _full_screenshot(driver, path, tile=8000):
+    """The whole page at the current window width: the window is made as tall as the page (in
+    tiles of at most ``tile`` pixels for a long page, stitched together)."""
+    import io
 
-    metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-    size = metrics.get("cssContentSize") or metrics["contentSize"]
-    width = driver.execute_script("return window.innerWidth")
-    height = min(int(size["height"]), 30000)
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
-    Path(path).write_bytes(base64.b64decode(shot["data"]))
+    from PIL import Image
+
+    width = driver.get_window_size()["width"]
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    height = min(height, 60000)
+    image = Image.new("RGB", (width, height), "white")
+    top = 0
+    while top < height:
+        h = min(tile, height - top)
+        driver.set_window_size(width, max(h, 200))
+        driver.execute_script("window.scrollTo(0, arguments[0]);", top)
+        shot = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+        offset = top - int(driver.execute_script("return window.scrollY"))   # at the bottom
+        image.paste(shot.crop((0, offset, shot.size[0], offset + h)), (0, top))
+        top += h
+    image.save(path)
+    driver.set_window_size(width, 1000)
 
 
 def check_page(driver, root, base, rel, screenshot=None, width=WIDTHS[0]):
@@ -449,3 +459,35 @@ def test_a_downloaded_notebook_runs(site, tmp_path):
                      for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
                      if o.get("output_type") in ("stream", "display_data"))
     assert text.count("[ok] ") >= 10 and "[FAIL]" not in text
+
+
+def test_multi_panel_figures_get_a_stacked_variant(tmp_path):
+    """The build cuts a figure with panels side by side at the blank gaps between them and
+    stacks the panels for narrow screens; a single-panel figure is left alone."""
+    import sys
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
+    from book_extras import narrow_variant
+
+    for k in (2, 3):
+        fig, axes = plt.subplots(1, k, figsize=(9, 3))
+        for ax in axes:
+            ax.plot([0, 1], [0, 1])
+            ax.set(xlabel="x", ylabel="y")
+        fig.savefig(tmp_path / f"wide{k}.png", dpi=100)
+        plt.close(fig)
+        assert narrow_variant(tmp_path / f"wide{k}.png", tmp_path / f"narrow{k}.png")
+        w, h = Image.open(tmp_path / f"wide{k}.png").size
+        nw, nh = Image.open(tmp_path / f"narrow{k}.png").size
+        assert nh == k * h and nw <= w / k + 0.15 * w, (k, w, h, nw, nh)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot([0, 1], [0, 1])
+    fig.savefig(tmp_path / "single.png", dpi=100)
+    plt.close(fig)
+    assert not narrow_variant(tmp_path / "single.png", tmp_path / "no.png")

@@ -166,7 +166,7 @@ def _fill_status(app, doctree, fromdocname):
 
 
 # ----------------------------------------------------------------- the registry appendix
-class generated(nodes.General, nodes.Element):
+class book_generated(nodes.General, nodes.Element):
     """Placeholder filled once every page has executed (kind: check, bounds, tour)."""
 
 
@@ -208,7 +208,7 @@ class IdentityRegistry(SphinxDirective):
         self.env.note_dependency(registry.__file__)
         self.env.note_dependency(catalogue.__file__)
         out = []
-        summary = generated(kind="registry-summary")
+        summary = book_generated(kind="registry-summary")
         out.append(summary)
         for stem, title in registry.CHAPTERS.items():
             ids = registry.ids_for_chapter(stem)
@@ -219,15 +219,17 @@ class IdentityRegistry(SphinxDirective):
                 card = nodes.container(classes=["identity-card"], ids=[f"reg-{i}"])
                 head = nodes.paragraph(classes=["identity-head"])
                 head += nodes.literal(text=i)
-                head += generated(kind="badge", identity=i)
+                head += book_generated(kind="badge", identity=i)
                 card += head
                 stmt = nodes.container(classes=["identity-statement"])
                 card += _parse_myst(self, catalogue.statement_tex(i), stmt)
                 src = nodes.container(classes=["identity-source"])
-                words = catalogue.source_words(i).rstrip(".")
+                words = catalogue.source_words(i)
+                if not words.endswith("et al."):
+                    words = words.rstrip(".")
                 card += _parse_myst(self, f"**Source:** {words}{_cite(catalogue.source_keys(i))}.",
                                     src)
-                card += generated(kind="checked-in", identity=i)
+                card += book_generated(kind="checked-in", identity=i)
                 out.append(card)
         return out
 
@@ -245,7 +247,7 @@ class BoundTightness(SphinxDirective):
         for i in registry.IDENTITIES:
             box = nodes.container(classes=["bound-statement"], identity=i)
             holder += _parse_myst(self, catalogue.statement_tex(i), box)
-        node = generated(kind="bounds")
+        node = book_generated(kind="bounds")
         node += holder
         return [node]
 
@@ -257,7 +259,7 @@ class BookTour(SphinxDirective):
 
     def run(self):
         _note_generated(self)
-        return [generated(kind="tour")]
+        return [book_generated(kind="tour")]
 
 
 def _link(app, fromdoc, todoc, text, anchor=""):
@@ -279,7 +281,7 @@ def _checked_index(app):
 
 
 def _fill_generated(app, doctree, fromdocname):
-    todo = list(doctree.findall(generated))
+    todo = list(doctree.findall(book_generated))
     if not todo:
         return
     registry, _ = _registry()
@@ -288,8 +290,10 @@ def _fill_generated(app, doctree, fromdocname):
     for node in todo:
         kind = node["kind"]
         if kind == "badge":
+            # a page that built has no failing check except one caught on purpose (the
+            # introduction shows a false statement failing): verified = some check passed
             runs = index.get(node["identity"], [])
-            ok = runs and all(v.get("passed") for _, v in runs)
+            ok = any(v.get("passed") for _, v in runs)
             text = "verified" if ok else ("FAILED" if runs else "not yet verified")
             cls = "ok" if ok else ("fail" if runs else "todo")
             node.replace_self(nodes.inline(text=text, classes=["identity-badge", f"badge-{cls}"]))
@@ -316,8 +320,12 @@ def _fill_generated(app, doctree, fromdocname):
                         label += f", \u00a7 {v['section']}"
                     para += _link(app, fromdocname, docname, label, v.get("anchor", ""))
                 n_ok = sum(1 for _, v in runs if v.get("passed"))
-                para += nodes.Text(f" ({n_ok} of {len(runs)} check{'s' if len(runs) > 1 else ''}"
-                                   f" passed in this build).")
+                n_bad = len(runs) - n_ok
+                note = f" ({n_ok} check{'s' if n_ok != 1 else ''} passed in this build"
+                if n_bad:
+                    note += (f"; {n_bad} check{'s' if n_bad != 1 else ''} of a false statement "
+                             f"shown failing on purpose")
+                para += nodes.Text(note + ").")
             node.replace_self(para)
         elif kind == "registry-summary":
             done = sum(1 for i in registry.IDENTITIES if index.get(i))
@@ -338,83 +346,72 @@ def _fmt(x):
     return f"{x:.3g}"
 
 
-_COLUMNS = ("ratio", "id and statement", "checked in", "left side", "right side")
-
-
 def _bounds_table(app, fromdocname, node, index):
+    """One row per ``verify.leq`` verdict of the build, tightest first: the ratio with a bar on
+    a log scale, the id (linked to the registry) and statement, both sides, and a link to the
+    check. Rows are blocks laid out by CSS, so nothing is lost on a narrow screen."""
+    import math
+    import statistics
+
     env = app.builder.env
     statements = {c["identity"]: c for c in node.children[0].children}
     rows = []
     for i, runs in index.items():
         for docname, v in runs:
-            if v.get("kind") == "leq":
+            if v.get("kind") == "leq" and v.get("passed"):   # not a false bound shown failing
                 rows.append((i, docname, v))
 
-    def key(row):
-        r = row[2].get("ratio")
-        return -(r if isinstance(r, (int, float)) else float("inf"))
+    def ratio_of(v):
+        r = v.get("ratio")
+        return r if isinstance(r, (int, float)) else float("inf")
 
-    rows.sort(key=key)
-    out = []
-    ratios = [v["ratio"] for _, _, v in rows if isinstance(v.get("ratio"), (int, float))]
-    if ratios:
-        import statistics
-
-        tight = sum(r >= 0.5 for r in ratios)
-        loose = sum(r < 0.01 for r in ratios)
-        out.append(nodes.paragraph(text=(
-            f"This build checked {len(rows)} bounds ({len({r[0] for r in rows})} identities). "
-            f"Median ratio {statistics.median(ratios):.3g}; {tight} within a factor 2 of "
-            f"equality, {loose} looser than a factor 100.")))
-    table = nodes.table(classes=["bound-tightness"])
-    group = nodes.tgroup(cols=len(_COLUMNS))
-    table += group
-    for width in (14, 46, 20, 10, 10):
-        group += nodes.colspec(colwidth=width)
-    head = nodes.thead()
-    row = nodes.row()
-    for title in _COLUMNS:
-        row += nodes.entry("", nodes.paragraph(text=title))
-    head += row
-    group += head
-    body = nodes.tbody()
-    group += body
-    for i, docname, v in rows:
-        ratio = v.get("ratio")
-        row = nodes.row()
-        # ratio, with a bar on a log scale from 1e-4 to 1
-        cell = nodes.entry(classes=["bound-ratio"])
+    rows.sort(key=lambda row: -ratio_of(row[2]))
+    if not rows:
+        return [nodes.paragraph(text="No bound was checked in this build.")]
+    ratios = [ratio_of(v) for _, _, v in rows if math.isfinite(ratio_of(v))]
+    out = [nodes.paragraph(text=(
+        f"This build checked {len(rows)} bounds on {len({r[0] for r in rows})} identities. "
+        f"Median ratio {statistics.median(ratios):.3g}; {sum(r >= 0.5 for r in ratios)} within "
+        f"a factor 2 of equality, {sum(r < 0.01 for r in ratios)} looser than a factor 100."))]
+    registry_uri = app.builder.get_relative_uri(fromdocname, "book/appendix_identities")
+    listing = nodes.container(classes=["bound-list"])
+    for rank, (i, docname, v) in enumerate(rows, 1):
+        ratio = ratio_of(v)
+        row = nodes.container(classes=["bound-row"])
+        left = nodes.container(classes=["bound-ratio"])
         para = nodes.paragraph()
-        para += nodes.strong(text=_fmt(ratio))
-        if isinstance(ratio, (int, float)) and ratio > 0:
-            import math
-
+        para += nodes.strong(text=_fmt(v.get("ratio")))
+        left += para
+        if math.isfinite(ratio) and ratio > 0:
             level = max(0, min(8, round(2 * (4 + math.log10(min(ratio, 1.0))))))
-            para += nodes.inline(text="", classes=["ratio-bar", f"ratio-{level}"])
-        cell += para
-        row += cell
-        cell = nodes.entry(classes=["bound-id"])
-        para = nodes.paragraph()
-        uri = app.builder.get_relative_uri(fromdocname, "book/appendix_identities")
-        para += nodes.reference("", "", nodes.literal(text=i), internal=True,
-                                refuri=f"{uri}#reg-{i}")
-        cell += para
+            left += nodes.inline(text="", classes=["ratio-bar", f"ratio-{level}"])
+        row += left
+        body = nodes.container(classes=["bound-body"])
+        head = nodes.paragraph(classes=["bound-id"])
+        head += nodes.reference("", "", nodes.literal(text=i), internal=True,
+                                refuri=f"{registry_uri}#reg-{i}")
+        body += head
         if i in statements:
-            cell += statements[i].deepcopy()
-        row += cell
-        cell = nodes.entry(classes=["bound-where"])
+            body += statements[i].deepcopy()
+        nums = nodes.paragraph(classes=["bound-numbers"])
+        nums += nodes.Text("left side ")
+        nums += nodes.strong(text=_fmt(v.get("lhs")))
+        nums += nodes.Text(" \u2264 right side ")
+        nums += nodes.strong(text=_fmt(v.get("rhs")))
+        if v.get("n", 1) > 1:
+            nums += nodes.Text(f" (tightest of {v['n']} points)")
+        if v.get("stderr"):
+            nums += nodes.Text(f"; Monte Carlo, standard error {_fmt(v['stderr'])}")
+        nums += nodes.Text(". Checked in ")
         label = _title(env, docname)
         if v.get("section") and v["section"] != label:
             label += f", \u00a7 {v['section']}"
-        cell += nodes.paragraph("", "", _link(app, fromdocname, docname, label, v.get("anchor", "")))
-        row += cell
-        for field, cls in (("lhs", "bound-lhs"), ("rhs", "bound-rhs")):
-            row += nodes.entry("", nodes.paragraph(text=_fmt(v.get(field))), classes=[cls])
-        body += row
-    if not rows:
-        out.append(nodes.paragraph(text="No bound was checked in this build."))
-    else:
-        out.append(table)
+        nums += _link(app, fromdocname, docname, label, v.get("anchor", ""))
+        nums += nodes.Text(".")
+        body += nums
+        row += body
+        listing += row
+    out.append(listing)
     return out
 
 
@@ -457,6 +454,104 @@ def _tour(app, fromdocname, index):
                 text=f"{title}: {len(registry.ids_for_chapter(stem))} identities."))
         out += [block, items]
     return out
+
+
+# ----------------------------------------------------------------- figures on a phone
+def _white_runs(png):
+    """Runs [start, end) of pixel columns that are blank (background) from top to bottom."""
+    import numpy as np
+
+    a = np.asarray(png.convert("RGB"), dtype=np.int16)
+    blank = (a > 240).all(axis=2).all(axis=0)
+    runs, start = [], None
+    for x, b in enumerate(blank):
+        if b and start is None:
+            start = x
+        elif not b and start is not None:
+            runs.append((start, x))
+            start = None
+    return [r for r in runs if r[0] > 0 and r[1] - r[0] >= 6]     # inner gaps only
+
+
+def _panel_cuts(png, max_parts=4):
+    """Where to cut a figure into its columns of panels: the middle of a blank gap near each
+    k-th of the width, for the largest k <= max_parts that has one (None if no split)."""
+    width = png.size[0]
+    runs = _white_runs(png)
+    for k in range(max_parts, 1, -1):
+        cuts = []
+        for j in range(1, k):
+            aim = j * width / k
+            near = [r for r in runs if abs((r[0] + r[1]) / 2 - aim) < 0.12 * width]
+            if not near:
+                break
+            best = max(near, key=lambda r: (r[1] - r[0]) - 0.2 * abs((r[0] + r[1]) / 2 - aim))
+            cuts.append((best[0] + best[1]) // 2)
+        else:
+            return cuts
+    return None
+
+
+def narrow_variant(src, dest, max_parts=4):
+    """Write the panels of a multi-panel figure stacked in one column (for a phone); returns
+    False when the figure has no clean gap between its panels."""
+    from PIL import Image
+
+    png = Image.open(src)
+    cuts = _panel_cuts(png, max_parts)
+    if not cuts:
+        return False
+    edges = [0] + cuts + [png.size[0]]
+    parts = [png.crop((a, 0, b, png.size[1])) for a, b in zip(edges[:-1], edges[1:])]
+    width = max(p.size[0] for p in parts)
+    out = Image.new("RGBA" if png.mode == "RGBA" else "RGB",
+                    (width, sum(p.size[1] for p in parts)), "white")
+    y = 0
+    for p in parts:
+        out.paste(p, ((width - p.size[0]) // 2, y))
+        y += p.size[1]
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
+    out.save(dest)
+    return True
+
+
+def _describe_animations(app, doctree, fromdocname):
+    """A JavaScript animation (matplotlib's ``to_jshtml``) shows its frames in an ``<img>``
+    without alt text: inside a figure, give it the figure's caption as its description."""
+    for fig in doctree.findall(nodes.figure):
+        captions = [c.astext() for c in fig.findall(nodes.caption)]
+        if not captions:
+            continue
+        alt = html.escape(captions[0], quote=True)
+        for raw in list(fig.findall(nodes.raw)):
+            text = raw.astext()
+            if '<img id="_anim_img' in text:
+                new = text.replace('<img id="_anim_img', f'<img alt="{alt}" id="_anim_img')
+                raw.replace_self(nodes.raw("", new, format="html"))
+
+
+def _stack_panels(app, doctree, fromdocname):
+    """A figure marked ``multi-panel`` gets a second picture for narrow screens, its panels
+    stacked; CSS shows one or the other."""
+    import posixpath
+
+    if app.builder.format != "html":
+        return
+    for fig in doctree.findall(nodes.figure):
+        if "multi-panel" not in fig["classes"]:
+            continue
+        for img in list(fig.findall(nodes.image)):
+            rel = img.get("candidates", {}).get("*") or img["uri"]
+            src = Path(rel) if Path(rel).is_absolute() else Path(app.srcdir) / rel
+            if src.suffix.lower() != ".png" or not src.exists():
+                continue
+            name = f"narrow-{src.stem}.png"
+            if not narrow_variant(src, Path(app.outdir) / "_images" / name):
+                continue
+            uri = posixpath.relpath(f"_images/{name}", posixpath.dirname(fromdocname) or ".")
+            narrow = nodes.image(uri=uri, alt=img.get("alt", ""), classes=["narrow-variant"])
+            img["classes"].append("wide-variant")
+            img.parent.insert(img.parent.index(img) + 1, narrow)
 
 
 def _add_ipynb_link(app, pagename, templatename, context, doctree):
@@ -504,7 +599,7 @@ def setup(app):
     app.add_js_file(None, body='document.documentElement.dataset.mode = '
                                'localStorage.getItem("mode") || "light";', priority=100)
     app.add_node(execution_status)
-    app.add_node(generated)
+    app.add_node(book_generated)
     app.add_directive(STATUS_DIRECTIVE, ExecutionStatus)
     app.add_directive("identity-registry", IdentityRegistry)
     app.add_directive("bound-tightness", BoundTightness)
@@ -514,6 +609,8 @@ def setup(app):
     app.connect("env-purge-doc", _purge_info)
     app.connect("doctree-resolved", _fill_status)
     app.connect("doctree-resolved", _fill_generated)
+    app.connect("doctree-resolved", _stack_panels)
+    app.connect("doctree-resolved", _describe_animations)
     app.connect("html-page-context", _add_ipynb_link, priority=400)
     app.connect("html-page-context", _clean_scripts, priority=900)
     app.connect("build-finished", _write_notebooks)
