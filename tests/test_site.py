@@ -79,6 +79,15 @@ document.querySelectorAll('mjx-container[display="true"]').forEach((c, i) => {
       out.push(`display ${i} runs under its equation number: ${tex}`);
   }
 });
+document.querySelectorAll('mjx-container:not([display="true"])').forEach((c, i) => {
+  if (!shown(c) || c.closest('.cell_output pre')) return;
+  let box = c.parentElement;
+  while (box && getComputedStyle(box).display.startsWith('inline')) box = box.parentElement;
+  const r = c.getBoundingClientRect(), k = box.getBoundingClientRect();
+  if (r.right > k.right + 1)
+    out.push(`inline formula ${i} sticks out of its line by ${Math.round(r.right - k.right)} px: ` +
+             (c.querySelector('mjx-assistive-mml') || c).textContent.slice(0, 60));
+});
 if (document.documentElement.scrollWidth > window.innerWidth + 1)
   out.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px in a ${window.innerWidth} px window`);
 return out;
@@ -148,24 +157,27 @@ def _ids_of(path):
 
 
 def _full_screenshot(driver, path, tile=8000):
-    """The whole page at the current window width: the window is made as tall as the page (in
-    tiles of at most ``tile`` pixels for a long page, stitched together)."""
+    """The whole page at the current window width: the window is made as tall as the page, or
+    for a long page ``tile`` pixels tall, scrolled down tile by tile and stitched together."""
     import io
 
     from PIL import Image
 
     width = driver.get_window_size()["width"]
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
-    height = min(height, 60000)
+    view = min(height, tile)
+    driver.set_window_size(width, view)
+    view = int(driver.execute_script("return window.innerHeight"))
+    height = min(int(driver.execute_script("return document.documentElement.scrollHeight")),
+                 60000)
     image = Image.new("RGB", (width, height), "white")
     top = 0
     while top < height:
-        h = min(tile, height - top)
-        driver.set_window_size(width, max(h, 200))
         driver.execute_script("window.scrollTo(0, arguments[0]);", top)
+        y = int(driver.execute_script("return window.scrollY"))
         shot = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
-        offset = top - int(driver.execute_script("return window.scrollY"))   # at the bottom
-        image.paste(shot.crop((0, offset, shot.size[0], offset + h)), (0, top))
+        h = min(view, height - top)
+        image.paste(shot.crop((0, top - y, shot.size[0], top - y + h)), (0, top))
         top += h
     image.save(path)
     driver.set_window_size(width, 1000)
@@ -282,6 +294,9 @@ DEFECT_PAGES = {
                    "<span class='eqno' style='position:absolute;right:0'>(2.1)</span>"
                    + display(640, "overflow:visible") + "</div></div>",
                    "at {w} px: display 0 runs under its equation number"),
+    "inline-overflow": ("<p style='overflow:hidden'>text <mjx-container style='display:inline-block;max-width:none;"
+                        "width:900px'><mjx-math style='width:900px'></mjx-math></mjx-container></p>",
+                        "at {w} px: inline formula 0 sticks out"),
     "page-overflow": ("<div style='width:1800px'>a wide block</div>", "at {w} px: the page scrolls"),
 }
 # a 1x1 PNG
@@ -399,6 +414,9 @@ def test_every_figure_is_numbered_captioned_and_described(site):
                 problems.append(f"{rel}: figure without a number: {fig[:100]}")
             if "<figcaption" not in fig:
                 problems.append(f"{rel}: figure without a caption: {fig[:100]}")
+            if "multi-panel" in fig.split(">", 1)[0] and "narrow-variant" not in fig:
+                problems.append(f"{rel}: multi-panel figure without a stacked variant for "
+                                f"phones: {fig[:100]}")
     assert not problems, "\n".join(problems)
 
 

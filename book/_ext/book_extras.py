@@ -474,21 +474,38 @@ def _white_runs(png):
 
 
 def _panel_cuts(png, max_parts=4):
-    """Where to cut a figure into its columns of panels: the middle of a blank gap near each
-    k-th of the width, for the largest k <= max_parts that has one (None if no split)."""
+    """Where to cut a figure into its columns of panels: blank gaps that split the width into
+    k nearly equal pieces (each within 25% of width/k), for the largest k <= max_parts that
+    allows it (None if none does). Among the candidate gaps the widest win: the gap between
+    two panels is wider than the one between an axis and its tick labels."""
+    import itertools
+
     width = png.size[0]
     runs = _white_runs(png)
     for k in range(max_parts, 1, -1):
-        cuts = []
+        near = []
         for j in range(1, k):
             aim = j * width / k
-            near = [r for r in runs if abs((r[0] + r[1]) / 2 - aim) < 0.12 * width]
-            if not near:
-                break
-            best = max(near, key=lambda r: (r[1] - r[0]) - 0.2 * abs((r[0] + r[1]) / 2 - aim))
-            cuts.append((best[0] + best[1]) // 2)
-        else:
-            return cuts
+            near.append([r for r in runs if abs((r[0] + r[1]) / 2 - aim) < 0.12 * width])
+        if not all(near):
+            continue
+        best, score = None, None
+        for gaps in itertools.product(*near):
+            cuts = [(a + b) // 2 for a, b in gaps]
+            if cuts != sorted(set(cuts)):
+                continue
+            edges = [0, *cuts, width]
+            widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
+            uneven = max(abs(w - width / k) for w in widths) / (width / k)
+            if uneven > 0.25:
+                continue
+            # the widest gaps separate panels (a gap inside a panel, between an axis and its
+            # tick labels, is narrow); then the most even split
+            key = (-min(b - a for a, b in gaps), uneven)
+            if score is None or key < score:
+                best, score = cuts, key
+        if best is not None:
+            return best
     return None
 
 
@@ -549,7 +566,9 @@ def _stack_panels(app, doctree, fromdocname):
             if not narrow_variant(src, Path(app.outdir) / "_images" / name):
                 continue
             uri = posixpath.relpath(f"_images/{name}", posixpath.dirname(fromdocname) or ".")
-            narrow = nodes.image(uri=uri, alt=img.get("alt", ""), classes=["narrow-variant"])
+            # written straight to _images: "?" tells the builder not to look the file up
+            narrow = nodes.image(uri=uri, alt=img.get("alt", ""), classes=["narrow-variant"],
+                                 candidates={"?": uri})
             img["classes"].append("wide-variant")
             img.parent.insert(img.parent.index(img) + 1, narrow)
 
