@@ -70,8 +70,14 @@ def _purge_info(app, env, docname):
 
 
 def _count_checks(doctree):
+    """Passed checks of a page: its rich verdict blocks, plus plain ``[ok]`` lines printed as
+    text. myst-nb keeps every representation of an output (the verdict block's text/plain
+    twin too) until it writes the page: those twins are not counted twice."""
     ok = sum(1 for v in _verdicts(doctree) if v["passed"])
     for node in doctree.findall(nodes.literal_block):
+        if node.parent is not None and node.parent.get("mime_type") == "text/plain" and any(
+                c.get("mime_type") == "text/html" for c in node.parent.parent.children):
+            continue
         ok += sum(1 for line in node.astext().splitlines() if line.startswith("[ok] "))
     return ok
 
