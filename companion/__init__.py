@@ -7,11 +7,11 @@ counter-based generator in ``rng`` and do not depend on the number of threads.
 
 The benchmark is a script, ``python -m companion.bench``; it is not imported here.
 """
-from . import (bounds, divergences, ou, plotting, registry, rng, samplers, schedules,
-               score_matching, sde, stats, targets, time, verify, widgets)
+from . import (bounds, catalogue, divergences, ou, plotting, registry, rng, samplers,
+               schedules, score_matching, sde, stats, targets, time, verify, widgets)
 from .targets import GaussianMixture, discrete, gaussian
 
-__all__ = ["bounds", "divergences", "ou", "plotting", "registry", "rng", "samplers",
+__all__ = ["bounds", "catalogue", "divergences", "ou", "plotting", "registry", "rng", "samplers",
            "schedules", "score_matching", "sde", "stats", "targets", "time", "verify", "widgets",
            "GaussianMixture", "discrete", "gaussian"]
 __version__ = "0.1.0"
