@@ -7,12 +7,12 @@ counter-based generator in ``rng`` and do not depend on the number of threads.
 
 The benchmark is a script, ``python -m companion.bench``; it is not imported here.
 """
-from . import (bbdd, bounds, consistency, divergences, finetune, girsanov, guarantees, info,
-               ito, localization, moments, ou, plotting, registry, rng, samplers, schedules,
-               score_matching, sde, stats, targets, time, verify, widgets)
+from . import (bbdd, bounds, catalogue, consistency, divergences, finetune, girsanov,
+               guarantees, info, ito, localization, moments, ou, plotting, registry, rng,
+               samplers, schedules, score_matching, sde, stats, targets, time, verify, widgets)
 from .targets import GaussianMixture, discrete, gaussian
 
-__all__ = ["bbdd", "bounds", "consistency", "divergences", "finetune", "girsanov",
+__all__ = ["bbdd", "bounds", "catalogue", "consistency", "divergences", "finetune", "girsanov",
            "guarantees", "info", "ito", "localization", "moments", "ou", "plotting",
            "registry", "rng", "samplers", "schedules", "score_matching", "sde", "stats",
            "targets", "time", "verify", "widgets", "GaussianMixture", "discrete", "gaussian"]

@@ -5,7 +5,10 @@ Every check in a chapter is one call here. A call
 * looks its id up in the registry (an unknown id is a ``ValueError``);
 * decides with a stated tolerance: a multiple ``k`` of the Monte Carlo standard error, or
   an absolute/relative tolerance justified by the numerics;
-* prints one line, ``[ok] id  statement  measured <= allowed``;
+* shows its verdict: outside a notebook it prints one line,
+  ``[ok] id  statement  measured <= allowed`` (numbers to three significant figures, the whole
+  statement); in a Jupyter kernel it displays a rich block (the id linked to the registry, the
+  statement typeset as math, the numbers, the pass colour) whose plain-text form is that line;
 * raises ``AssertionError`` carrying the same line when the check fails, so a notebook cell,
   the book build and the nbval run of the test suite all fail with it.
 
@@ -18,11 +21,12 @@ import numpy as np
 from . import registry
 from ._validate import check_float
 
-__all__ = ["close", "leq", "slope", "ks", "Result", "history"]
+__all__ = ["close", "leq", "slope", "ks", "Result", "history", "verdict_html"]
 
 class Result(namedtuple("Result", "id passed line value")):
-    """Outcome of one check. The verdict line is printed when the check runs, so in a
-    notebook the returned object displays nothing (tests read its fields)."""
+    """Outcome of one check. The verdict is shown when the check runs (the one-line text
+    printed, or in a notebook a rich block), so the returned object displays nothing (tests
+    read its fields)."""
 
     __slots__ = ()
 
@@ -32,20 +36,89 @@ class Result(namedtuple("Result", "id passed line value")):
 #: every Result produced in this process, in order
 history = []
 
-
-def _short(identity_id, width=56):
-    s = registry.get(identity_id).statement
-    return s if len(s) <= width else s[: width - 3].rstrip() + "..."
+# how many verdicts each id has shown in this process: the n-th gets the anchor check-<id>-<n>
+_anchors = {}
 
 
-def _finish(identity_id, passed, detail, value):
-    line = f"[{'ok' if passed else 'FAIL'}] {identity_id}  {_short(identity_id)}  {detail}"
+def _g(x):
+    """A number to three significant figures (integers stay integers)."""
+    x = float(x)
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.3g}"
+
+
+def _in_kernel():
+    try:
+        from IPython import get_ipython
+    except ImportError:                       # pragma: no cover - IPython ships with Jupyter
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def verdict_html(identity_id, passed, detail, data, anchor=None):
+    """The rich verdict block: the id linked to its registry entry, the statement typeset as
+    math, what was measured against what was allowed, and the pass colour. ``data`` (the
+    numbers of the check) is also stored as JSON in ``data-verdict``, for the book's build."""
+    import html
+    import json
+
+    from . import catalogue
+
+    status = "ok" if passed else "FAIL"
+    clean = {k: _json_value(v) for k, v in dict(data or {}, id=identity_id,
+                                                 passed=bool(passed)).items()}
+    payload = html.escape(json.dumps(clean, allow_nan=False), quote=True)
+    anchor = f' id="{html.escape(anchor)}"' if anchor else ""
+    badge = "verified" if passed else "FAILED"
+    return (f'<div class="verdict verdict-{status} mathjax_process"{anchor} '
+            f'data-verdict="{payload}">'
+            f'<div class="verdict-head"><span class="verdict-badge">{badge}</span> '
+            f'<a class="verdict-id" href="appendix_identities.html#reg-{html.escape(identity_id)}" '
+            f'title="this identity in the registry"><code>{html.escape(identity_id)}</code></a>'
+            f'</div><div class="verdict-statement">{catalogue.statement_html(identity_id)}</div>'
+            f'<div class="verdict-numbers">{detail}</div></div>')
+
+
+def _json_value(v):
+    """JSON has no NaN or infinity: NaN becomes null, an infinity the string "inf"/"-inf"."""
+    if isinstance(v, (bool, int, str)) or v is None:
+        return v
+    v = float(v)
+    if v != v:
+        return None
+    if abs(v) == float("inf"):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def _finish(identity_id, passed, detail, value, data=None, detail_html=None):
+    statement = registry.get(identity_id).statement
+    line = f"[{'ok' if passed else 'FAIL'}] {identity_id}  {statement}  {detail}"
     result = Result(identity_id, bool(passed), line, value)
     history.append(result)
-    print(line)
+    if _in_kernel():
+        from IPython.display import display
+
+        n = _anchors[identity_id] = _anchors.get(identity_id, 0) + 1
+        anchor = f"check-{identity_id}" + (f"-{n}" if n > 1 else "")
+        display({"text/plain": line,
+                 "text/html": verdict_html(identity_id, passed, detail_html or _esc(detail),
+                                           data, anchor)}, raw=True)
+    else:
+        print(line)
     if not passed:
         raise AssertionError(line)
     return result
+
+
+def _esc(text):
+    import html
+
+    return html.escape(text)
 
 
 def _arrays(lhs, rhs, stderr=None):
@@ -91,11 +164,18 @@ def close(identity_id, lhs, rhs, *, atol=0.0, rtol=0.0, stderr=None, k=5.0):
     ok = bool(np.all(err <= tol)) and bool(np.all(np.isfinite(err)))
     ratio = np.where(np.isfinite(err), err / tol, np.inf)
     j = int(np.argmax(ratio))
-    how = f" ({k:g} se)" if se is not None else ""
-    detail = f"max err {err.flat[j]:.2e} {'<=' if ok else '>'} {tol.flat[j]:.2e}{how}"
+    rel = '<=' if ok else '>'
+    detail = f"max error {_g(err.flat[j])} {rel} allowed {_g(tol.flat[j])}"
+    html_detail = (f"measured error <b>{_g(err.flat[j])}</b> {'&le;' if ok else '&gt;'} "
+                   f"allowed <b>{_g(tol.flat[j])}</b>")
     if se is not None:
-        detail += f", se {se.flat[j]:.1e}"
-    return _finish(identity_id, ok, detail, float(err.flat[j]))
+        detail += f" ({k:g} se, se {_g(se.flat[j])})"
+        html_detail += f" ({k:g} standard errors; standard error {_g(se.flat[j])})"
+    if a.size > 1:
+        html_detail += f", worst of {a.size} entries"
+    data = {"kind": "close", "error": float(err.flat[j]), "allowed": float(tol.flat[j]),
+            "stderr": None if se is None else float(se.flat[j]), "n": int(a.size)}
+    return _finish(identity_id, ok, detail, float(err.flat[j]), data, html_detail)
 
 
 def leq(identity_id, lhs, rhs, *, stderr=None, k=5.0, atol=0.0):
@@ -114,11 +194,28 @@ def leq(identity_id, lhs, rhs, *, stderr=None, k=5.0, atol=0.0):
     ok = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(b != 0, a / b, np.inf)
-    j = int(np.argmax(np.where(np.isfinite(excess), excess, np.inf)))
+    if ok:       # report the tightest entry: the one whose ratio is largest
+        j = int(np.nanargmax(ratio)) if np.any(~np.isnan(ratio)) else 0
+    else:        # report the entry that breaks the bound most
+        j = int(np.argmax(np.where(np.isfinite(excess), excess, np.inf)))
+    top = float(np.nanmax(ratio)) if np.any(~np.isnan(ratio)) else float("nan")
     how = f" + {k:g} se" if se is not None else ""
-    detail = (f"lhs {a.flat[j]:.3e} {'<=' if ok else '>'} rhs {b.flat[j]:.3e}{how}; "
-              f"max lhs/rhs {np.nanmax(ratio):.3g}")
-    return _finish(identity_id, ok, detail, float(np.nanmax(ratio)))
+    if atol:
+        how += f" + {_g(atol)}"
+    detail = (f"lhs {_g(a.flat[j])} {'<=' if ok else '>'} rhs {_g(b.flat[j])}{how}; "
+              f"max lhs/rhs {_g(top)}")
+    html_detail = (f"left side <b>{_g(a.flat[j])}</b> {'&le;' if ok else '&gt;'} "
+                   f"right side <b>{_g(b.flat[j])}</b>")
+    if se is not None:
+        html_detail += f" (+ {k:g} standard errors, standard error {_g(se.flat[j])})"
+    if atol:
+        html_detail += f" (+ numerical error {_g(atol)})"
+    html_detail += f"; ratio left/right <b>{_g(top)}</b>"
+    if a.size > 1:
+        html_detail += f" (largest of {a.size})"
+    data = {"kind": "leq", "lhs": float(a.flat[j]), "rhs": float(b.flat[j]), "ratio": top,
+            "n": int(a.size), "stderr": None if se is None else float(se.flat[j])}
+    return _finish(identity_id, ok, detail, top, data, html_detail)
 
 
 def slope(identity_id, x, y, expected, tol):
@@ -133,11 +230,17 @@ def slope(identity_id, x, y, expected, tol):
     expected = check_float(expected, "expected")
     tol = check_float(tol, "tol", low=0.0, low_open=True)
     if np.any(~np.isfinite(y)) or np.any(y <= 0):
-        return _finish(identity_id, False, "y has non-positive or non-finite entries", np.nan)
+        return _finish(identity_id, False, "y has non-positive or non-finite entries", np.nan,
+                       {"kind": "slope"})
     p = float(np.polyfit(np.log(x), np.log(y), 1)[0])
     ok = abs(p - expected) <= tol
-    detail = f"slope {p:.3f}, expected {expected:g} +- {tol:g}"
-    return _finish(identity_id, ok, detail, p)
+    detail = f"slope {_g(p)}, expected {expected:g} +- {tol:g}"
+    html_detail = (f"fitted log-log slope <b>{_g(p)}</b>, expected <b>{expected:g}</b> "
+                   f"&plusmn; {tol:g}, over x from {_g(x.min())} to {_g(x.max())} "
+                   f"({x.size} points)")
+    data = {"kind": "slope", "slope": p, "expected": expected, "tol": tol,
+            "xmin": float(x.min()), "xmax": float(x.max()), "n": int(x.size)}
+    return _finish(identity_id, ok, detail, p, data, html_detail)
 
 
 def ks(identity_id, sample, cdf, *, alpha=1e-4):
@@ -158,5 +261,8 @@ def ks(identity_id, sample, cdf, *, alpha=1e-4):
     D = float(stats.kstest(x, cdf).statistic)
     crit = float(stats.kstwo.isf(alpha, n))
     ok = D <= crit
-    detail = f"KS D {D:.2e} {'<=' if ok else '>'} {crit:.2e} (level {alpha:g}, n={n})"
-    return _finish(identity_id, ok, detail, D)
+    detail = f"KS D {_g(D)} {'<=' if ok else '>'} {_g(crit)} (level {alpha:g}, n={n})"
+    html_detail = (f"Kolmogorov-Smirnov distance <b>{_g(D)}</b> {'&le;' if ok else '&gt;'} "
+                   f"critical value <b>{_g(crit)}</b> (level {alpha:g}, {n} points)")
+    data = {"kind": "ks", "D": D, "critical": crit, "alpha": alpha, "n": int(n)}
+    return _finish(identity_id, ok, detail, D, data, html_detail)
