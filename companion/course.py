@@ -26,7 +26,6 @@ import html
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,7 +36,7 @@ import nbformat
 
 from . import exercises as registry
 
-__all__ = ["ROOT", "chapters", "parse_chapter", "build", "main"]
+__all__ = ["ROOT", "chapters", "parse_chapter", "exercise_slice", "build", "main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -339,11 +338,80 @@ def master_notebook(stem, points=4, root=ROOT):
 
 # ---------------------------------------------------------------- build
 def _otter_assign(master_path, result):
-    cmd = [sys.executable, "-m", "otter", "assign", "--no-run-tests", "--no-pdfs",
-           str(master_path), str(result)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"otter assign failed for {master_path}:\n{proc.stdout}\n{proc.stderr}")
+    """Run ``otter assign --no-run-tests --no-pdfs`` in this process (its import costs seconds)."""
+    import contextlib
+    import io
+    from otter.assign import main as assign
+    with contextlib.redirect_stdout(io.StringIO()):
+        assign(str(master_path), str(result), no_run_tests=True, no_pdfs=True)
+
+
+def _check_in_place(nb):
+    """Tag each answer cell with the question checked right after it.
+
+    otter's grader then runs that check just after the cell (not at the end of the notebook),
+    so that a later exercise reusing a name cannot change an earlier answer.
+    """
+    for a, b in zip(nb.cells, nb.cells[1:]):
+        m = re.fullmatch(r'\s*grader\.check\("([^"]+)"\)\s*', b.source)
+        if m and a.cell_type == "code":
+            a.metadata.setdefault("otter", {})["tests"] = [m.group(1)]
+    return nb
+
+
+_INIT = re.compile(r"^# Initialize Otter", re.M)
+
+
+def _names(src):
+    """(defined, used) top-level names of a code cell; ``None`` if it does not parse."""
+    import ast
+    try:
+        tree = ast.parse(src)
+    except SyntaxError:
+        return None
+    defined, used = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return defined, used
+
+
+def exercise_slice(nb):
+    """The notebook ``nb`` (student or instructor) cut down to what its exercises need.
+
+    Keeps the otter init cell, the chapter's first code cell (its setup), the code cells of the
+    chapter body that define a name the exercise section uses (transitively) and the whole
+    exercise section. Running the slice is what running the exercises costs, without the
+    chapter's own computations; the tests of the kit grade and execute slices.
+    """
+    cells = nb.cells
+    start = next(k for k, c in enumerate(cells)
+                 if c.cell_type == "markdown" and re.search(r"^## Exercises", c.source, re.M))
+    code = [k for k, c in enumerate(cells[:start]) if c.cell_type == "code"]
+    init = [k for k in code if _INIT.search(cells[k].source)]
+    setup = [k for k in code if k not in init][:1]
+    needed, defined = set(), set()
+    for c in cells[start:]:
+        if c.cell_type == "code":
+            nu = _names(c.source)
+            if nu:
+                needed |= nu[1] - defined - nu[0]
+                defined |= nu[0]
+    keep = set(init + setup)
+    for k in reversed(code):
+        if k in keep:
+            continue
+        nu = _names(cells[k].source)
+        if nu is None or nu[0] & needed:
+            keep.add(k)
+            needed |= nu[1] if nu else set()
+    out = nbformat.v4.new_notebook(metadata=nb.metadata)
+    out.cells = [cells[k] for k in sorted(keep)] + list(cells[start:])
+    return out
 
 
 def build_chapter(stem, out, points=4, root=ROOT):
@@ -357,8 +425,9 @@ def build_chapter(stem, out, points=4, root=ROOT):
     with tempfile.TemporaryDirectory() as tmp:
         result = Path(tmp) / "dist"
         _otter_assign(master_path, result)
-        shutil.copy(result / "student" / f"{stem}.ipynb", out / "student" / f"{stem}.ipynb")
-        shutil.copy(result / "autograder" / f"{stem}.ipynb", out / "instructor" / f"{stem}.ipynb")
+        for src, dst in (("student", "student"), ("autograder", "instructor")):
+            nb = nbformat.read(result / src / f"{stem}.ipynb", as_version=4)
+            nbformat.write(_check_in_place(nb), out / dst / f"{stem}.ipynb")
         zips = sorted((result / "autograder").glob("*.zip"))
         if len(zips) != 1:
             raise RuntimeError(f"otter assign wrote {len(zips)} autograder zips for {stem}")
