@@ -32,7 +32,7 @@ def prepare(tmp, build, only=None):
     config.setdefault("latex", {})["latex_documents"] = {"targetname": "book.tex"}
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["latex_elements"] = {
-        "preamble": r"\usepackage{amsmath,amssymb}\DeclareUnicodeCharacter{00B7}{\ensuremath{\cdot}}",
+        "preamble": r"\usepackage{amsmath,amssymb}",
         "printindex": "",
     }
     (tmp / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
