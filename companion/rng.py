@@ -57,6 +57,81 @@ def _mulhilo_native(typingctx, a, b):
     return sig, codegen
 
 
+@intrinsic
+def _float_bits_as_int(typingctx, x):
+    """The int64 holding the IEEE-754 bit pattern of the float64 ``x``."""
+    if x != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _int_bits_as_float(typingctx, bits):
+    """The float64 whose IEEE-754 bit pattern is the int64 ``bits``."""
+    if bits != types.int64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@intrinsic
+def _fdiv(typingctx, a, b):
+    """a / b as the bare IEEE-754 division: no zero-divisor test (which would stop a loop
+    from vectorising); only used where b > 0."""
+    if a != types.float64 or b != types.float64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.fdiv(args[0], args[1])
+
+    return types.float64(types.float64, types.float64), codegen
+
+
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_TWO52 = 4503599627370496.0
+_EXP_BITS_2_52 = 0x4330000000000000
+
+
+@njit(cache=True, inline="always")
+def _log_unit(u):
+    """log(u) for 0 < u < 1 (normal numbers), within one ulp: the algorithm of fdlibm's log
+    (u = 2^k (1 + f) with sqrt(2)/2 <= 1 + f < sqrt(2), log(1 + f) = f - s (f - R(s^2)) with
+    s = f / (2 + f)), written without branches or integer-float conversions so that a loop
+    of them vectorises."""
+    bits = _float_bits_as_int(u)
+    hx = (bits >> 32) & 0x000FFFFF
+    i = (hx + 0x95F64) & 0x100000               # 1 when the mantissa is >= sqrt(2)
+    ebits = (bits >> 52) + (i >> 20)            # biased exponent, adjusted
+    k = (_int_bits_as_float(ebits | _EXP_BITS_2_52) - _TWO52) - 1023.0
+    x = _int_bits_as_float((bits & 0x000FFFFFFFFFFFFF) | ((i ^ 0x3FF00000) << 32))
+    f = x - 1.0
+    s = _fdiv(f, 2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    R = t2 + t1
+    hfsq = 0.5 * f * f
+    big = k * _LN2_HI - ((hfsq - (s * (hfsq + R) + k * _LN2_LO)) - f)
+    small = k * _LN2_HI - ((s * (f - R) - k * _LN2_LO) - f)
+    return big if ((hx - 0x6147A) | (0x6B851 - hx)) > 0 else small
+
+
 @njit(cache=True, inline="always")
 def _mulhilo(a, b):
     return _mulhilo_native(a, b)
@@ -112,14 +187,14 @@ def _sincos_2pi(u):
                  + z * (1.6059043836821613e-10 + z * (-7.647163731819816e-13 + z * 2.8114572543455206e-15))))))))
     c = 1.0 + z * (-0.5 + z * (0.041666666666666664 + z * (-0.001388888888888889 + z * (2.48015873015873e-05 + z * (-2.755731922398589e-07 + z * (2.08767569878681e-09
               + z * (-1.1470745597729725e-11 + z * 4.779477332387385e-14)))))))
-    k = int(q) & 3
-    if k == 0:
-        return c, s
-    if k == 1:
-        return -s, c
-    if k == 2:
-        return -c, -s
-    return s, -c
+    # the quadrant q (0..4, where 4 is 0) rotates the pair; selects rather than branches, so
+    # that a loop over pairs vectorises
+    swap = (q == 1.0) | (q == 3.0)
+    x = s if swap else c
+    y = c if swap else s
+    cos = -x if ((q == 1.0) | (q == 2.0)) else x
+    sin = -y if ((q == 2.0) | (q == 3.0)) else y
+    return cos, sin
 
 
 @njit(cache=True, inline="always")
@@ -131,29 +206,43 @@ def _uniform(seed, step, stream):
 
 
 @njit(cache=True, inline="always")
+def _box_muller(u1, u2):
+    r = np.sqrt(-2.0 * _log_unit(u1))
+    c, s = _sincos_2pi(u2)
+    return r * c, r * s
+
+
+@njit(cache=True, inline="always")
 def _fill_normals(seed, step, stream, out):
     """Fill the 1-D array ``out`` with the N(0, 1) draws of (stream, step).
 
     Block b gives entries 4b..4b+3: Box-Muller on its first two words, then on its last two;
-    the second pair of the last block is computed only when it is used.
+    the second pair of the last block is computed only when it is used. Two passes: the
+    Philox blocks first (their uniforms stored in ``out``), then Box-Muller over all pairs of
+    the full blocks in one loop without branches, which vectorises.
     """
     d = out.shape[0]
-    nblocks = (d + 3) // 4
-    for b in range(nblocks):
+    nfull = d // 4
+    for b in range(nfull):
         w0, w1, w2, w3 = _philox(np.uint64(b), np.uint64(step), np.uint64(stream),
                                  np.uint64(LANE_NORMAL), np.uint64(seed), np.uint64(0))
         j = 4 * b
-        r = np.sqrt(-2.0 * np.log(_u01(w0)))
-        c, s = _sincos_2pi(_u01(w1))
-        out[j] = r * c
+        out[j] = _u01(w0)
+        out[j + 1] = _u01(w1)
+        out[j + 2] = _u01(w2)
+        out[j + 3] = _u01(w3)
+    j = 4 * nfull
+    if j < d:                                   # the last, partial block
+        w0, w1, w2, w3 = _philox(np.uint64(nfull), np.uint64(step), np.uint64(stream),
+                                 np.uint64(LANE_NORMAL), np.uint64(seed), np.uint64(0))
+        x, y = _box_muller(_u01(w0), _u01(w1))
+        out[j] = x
         if j + 1 < d:
-            out[j + 1] = r * s
+            out[j + 1] = y
         if j + 2 < d:
-            r = np.sqrt(-2.0 * np.log(_u01(w2)))
-            c, s = _sincos_2pi(_u01(w3))
-            out[j + 2] = r * c
-            if j + 3 < d:
-                out[j + 3] = r * s
+            out[j + 2], y = _box_muller(_u01(w2), _u01(w3))
+    for m in range(2 * nfull):
+        out[2 * m], out[2 * m + 1] = _box_muller(out[2 * m], out[2 * m + 1])
 
 
 @njit(cache=True)

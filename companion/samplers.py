@@ -36,8 +36,9 @@ __all__ = ["sample", "gaussian_output_law", "METHODS"]
 
 METHODS = ("em", "ei", "heun", "pc")
 _CODES = {m: i for i, m in enumerate(METHODS)}
-_GROUP_FROM_D = 8       # from this dimension on, particles advance in fixed groups of four
-_CHUNK = 64             # groups of particles per parallel task
+_GROUP_FROM_D = 8       # from this dimension on, particles advance in fixed blocks
+_BLOCK = 32             # particles per block (a multiple of 4) from _GROUP_FROM_D on
+_CHUNK = 64             # particles per parallel task below _GROUP_FROM_D
 
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
@@ -156,49 +157,61 @@ def _one_score(Y, t, c0, centersT, precT, bias, lk, pd, diff, out):
 
 
 @njit(cache=True, inline="always", fastmath=True)
-def _group_score(Y, t, c0, centers, prec, bias, lk, pdiff, diff, out):
-    """Scores of the four particles Y[0..3] under the mixture of grid point t, plus bias.
+def _block_scores(Y, t, c0, centers, prec, bias, D, PD, lk, out):
+    """Scores of the particles Y[0 .. G-1] (G a multiple of 4) under the mixture of grid point
+    t, plus bias, into out.
 
-    High-dimensional path: each precision entry, once loaded, serves four dot products, which
-    divides the memory traffic of the d^2 inner loop by four; each particle's sums run in the
-    same order whichever slot it occupies, so the result does not depend on its companions.
+    High-dimensional path. The quadratic forms PD[k, j] = P_k (y_j - m_k) run as a
+    register-blocked product: two rows of P_k against four particles at once, eight
+    accumulators that each sum over b in the same vectorised order, so that every entry of
+    P_k, once loaded, serves four particles and every difference serves two rows. Each
+    particle's sums run in the same order whichever slot it occupies, so the result does not
+    depend on its companions. The loop over components is outermost: P_k stays in the
+    first-level cache while it serves the whole block.
     """
-    K, d = centers.shape[1], centers.shape[2]
+    G, d = Y.shape
+    K = centers.shape[1]
     for k in range(K):
-        for b in range(d):
-            cb = centers[t, k, b]
-            diff[0, b] = Y[0, b] - cb
-            diff[1, b] = Y[1, b] - cb
-            diff[2, b] = Y[2, b] - cb
-            diff[3, b] = Y[3, b] - cb
-        q0 = 0.0
-        q1 = 0.0
-        q2 = 0.0
-        q3 = 0.0
-        for a in range(d):
-            acc0 = 0.0
-            acc1 = 0.0
-            acc2 = 0.0
-            acc3 = 0.0
+        for j in range(G):
             for b in range(d):
-                p = prec[t, k, a, b]
-                acc0 += p * diff[0, b]
-                acc1 += p * diff[1, b]
-                acc2 += p * diff[2, b]
-                acc3 += p * diff[3, b]
-            pdiff[0, k, a] = acc0
-            pdiff[1, k, a] = acc1
-            pdiff[2, k, a] = acc2
-            pdiff[3, k, a] = acc3
-            q0 += acc0 * diff[0, a]
-            q1 += acc1 * diff[1, a]
-            q2 += acc2 * diff[2, a]
-            q3 += acc3 * diff[3, a]
-        lk[0, k] = c0[t, k] - 0.5 * q0
-        lk[1, k] = c0[t, k] - 0.5 * q1
-        lk[2, k] = c0[t, k] - 0.5 * q2
-        lk[3, k] = c0[t, k] - 0.5 * q3
-    for j in range(4):
+                D[j, b] = Y[j, b] - centers[t, k, b]
+        P = prec[t, k]
+        Q = PD[k]
+        for j0 in range(0, G, 4):
+            for a0 in range(0, d - 1, 2):
+                s00, s01, s02, s03 = 0.0, 0.0, 0.0, 0.0
+                s10, s11, s12, s13 = 0.0, 0.0, 0.0, 0.0
+                for b in range(d):
+                    x0, x1, x2, x3 = D[j0, b], D[j0 + 1, b], D[j0 + 2, b], D[j0 + 3, b]
+                    p = P[a0, b]
+                    s00 += p * x0
+                    s01 += p * x1
+                    s02 += p * x2
+                    s03 += p * x3
+                    p = P[a0 + 1, b]
+                    s10 += p * x0
+                    s11 += p * x1
+                    s12 += p * x2
+                    s13 += p * x3
+                Q[j0, a0], Q[j0 + 1, a0], Q[j0 + 2, a0], Q[j0 + 3, a0] = s00, s01, s02, s03
+                Q[j0, a0 + 1], Q[j0 + 1, a0 + 1] = s10, s11
+                Q[j0 + 2, a0 + 1], Q[j0 + 3, a0 + 1] = s12, s13
+            if d % 2 == 1:
+                a = d - 1
+                s00, s01, s02, s03 = 0.0, 0.0, 0.0, 0.0
+                for b in range(d):
+                    p = P[a, b]
+                    s00 += p * D[j0, b]
+                    s01 += p * D[j0 + 1, b]
+                    s02 += p * D[j0 + 2, b]
+                    s03 += p * D[j0 + 3, b]
+                Q[j0, a], Q[j0 + 1, a], Q[j0 + 2, a], Q[j0 + 3, a] = s00, s01, s02, s03
+        for j in range(G):
+            q = 0.0
+            for a in range(d):
+                q += Q[j, a] * D[j, a]
+            lk[j, k] = c0[t, k] - 0.5 * q
+    for j in range(G):
         top = -np.inf
         for k in range(K):
             top = max(top, lk[j, k])
@@ -213,102 +226,125 @@ def _group_score(Y, t, c0, centers, prec, bias, lk, pdiff, diff, out):
         for k in range(K):
             r = lk[j, k] * inv
             for a in range(d):
-                out[j, a] -= r * pdiff[j, k, a]
-
-
-@njit(cache=True, fastmath=True)
-def _advance_group(p, G, n, N, d, y0, method, h, ca, cs, cz, eps, c0, centers, prec, centersT,
-                   precT, bias, seed, keep_path, path, out, Y, S1, S2, TT, z, lk, pdiff, diff,
-                   lk1, pd1, diff1):
-    """Run particles G p .. G p + G - 1 through every step of the sampler.
-
-    A last group with fewer than G particles is padded with copies of its last particle; the
-    copies are computed and thrown away.
-    """
-    i0 = G * p
-    m = min(G, n - i0)
-    for j in range(G):
-        src = i0 + min(j, m - 1)
-        for a in range(d):
-            Y[j, a] = y0[src, a]
-    if keep_path:
-        for j in range(m):
-            path[i0 + j, 0] = Y[j]
-    for k in range(N):
-        if G == 4:
-            _group_score(Y, k, c0, centers, prec, bias, lk, pdiff, diff, S1)
-        else:
-            _one_score(Y, k, c0, centersT, precT, bias, lk1, pd1, diff1, S1)
-        if method == 2:                                   # Heun on the PF-ODE
-            hk = h[k]
-            for j in range(G):
-                for a in range(d):
-                    TT[j, a] = Y[j, a] + hk * (Y[j, a] + S1[j, a])
-            if G == 4:
-                _group_score(TT, k + 1, c0, centers, prec, bias, lk, pdiff, diff, S2)
-            else:
-                _one_score(TT, k + 1, c0, centersT, precT, bias, lk1, pd1, diff1, S2)
-            for j in range(G):
-                for a in range(d):
-                    Y[j, a] = Y[j, a] + 0.5 * hk * ((Y[j, a] + S1[j, a]) + (TT[j, a] + S2[j, a]))
-        else:                                             # EM, EI, PC predictor
-            for j in range(m):
-                rng._fill_normals(seed, k + 1, i0 + j, z)
-                for a in range(d):
-                    Y[j, a] = ca[k] * Y[j, a] + cs[k] * S1[j, a] + cz[k] * z[a]
-            for j in range(m, G):
-                for a in range(d):
-                    Y[j, a] = Y[m - 1, a]
-            if method == 3:                               # Langevin corrector
-                if G == 4:
-                    _group_score(Y, k + 1, c0, centers, prec, bias, lk, pdiff, diff, S2)
-                else:
-                    _one_score(Y, k + 1, c0, centersT, precT, bias, lk1, pd1, diff1, S2)
-                e = eps[k]
-                sd = np.sqrt(2.0 * e)
-                for j in range(m):
-                    rng._fill_normals(seed, N + 1 + k, i0 + j, z)
-                    for a in range(d):
-                        Y[j, a] = Y[j, a] + e * S2[j, a] + sd * z[a]
-                for j in range(m, G):
-                    for a in range(d):
-                        Y[j, a] = Y[m - 1, a]
-        if keep_path:
-            for j in range(m):
-                path[i0 + j, k + 1] = Y[j]
-    for j in range(m):
-        out[i0 + j] = Y[j]
+                out[j, a] -= r * PD[k, j, a]
 
 
 @njit(cache=True, parallel=True, fastmath=True)
-def _reverse_kernel(y0, method, h, ca, cs, cz, eps, c0, centers, prec, centersT, precT, bias,
-                    seed, keep_path, path, out):
-    # From d = _GROUP_FROM_D on, particles advance in fixed groups of four (4p .. 4p + 3);
-    # below, one at a time. The grouping depends on d only, never on the threads. Step k: y <- ca_k y + cs_k s_k(y) + cz_k z (EM, EI, PC
-    # predictor).
+def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centersT, precT, bias, seed,
+                        keep_path, path, out):
+    """d < _GROUP_FROM_D: one particle at a time, the whole step written into the parallel
+    loop (a call boundary here costs half the speed at d = 2). Step k:
+    y <- ca_k y + cs_k s_k(y) + cz_k z (EM, EI, PC predictor)."""
     n, d = y0.shape
     N = h.shape[0]
     K = c0.shape[1]
-    G = 4 if d >= _GROUP_FROM_D else 1
-    n_groups = (n + G - 1) // G
-    n_chunks = (n_groups + _CHUNK - 1) // _CHUNK
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
     for c in prange(n_chunks):
-        # work arrays once per chunk of groups (the chunking is fixed, not per thread)
-        Y = np.empty((4, d))
-        S1 = np.empty((4, d))
-        S2 = np.empty((4, d))
-        TT = np.empty((4, d))
+        # work arrays once per chunk of particles (the chunking is fixed, not per thread)
+        Y = np.empty((1, d))
+        S1 = np.empty((1, d))
+        S2 = np.empty((1, d))
+        TT = np.empty((1, d))
         z = np.empty(d)
-        lk = np.empty((4, K))
-        pdiff = np.empty((4, K, d))
-        diff = np.empty((4, d))
-        lk1 = np.empty(K)
-        pd1 = np.empty((d, K))
-        diff1 = np.empty((d, K))
-        for p in range(c * _CHUNK, min((c + 1) * _CHUNK, n_groups)):
-            _advance_group(p, G, n, N, d, y0, method, h, ca, cs, cz, eps, c0, centers, prec,
-                           centersT, precT, bias, seed, keep_path, path, out, Y, S1, S2, TT, z,
-                           lk, pdiff, diff, lk1, pd1, diff1)
+        lk = np.empty(K)
+        pd = np.empty((d, K))
+        diff = np.empty((d, K))
+        for i in range(c * _CHUNK, min((c + 1) * _CHUNK, n)):
+            for a in range(d):
+                Y[0, a] = y0[i, a]
+            if keep_path:
+                path[i, 0] = Y[0]
+            for k in range(N):
+                _one_score(Y, k, c0, centersT, precT, bias, lk, pd, diff, S1)
+                if method == 2:                                   # Heun on the PF-ODE
+                    hk = h[k]
+                    for a in range(d):
+                        TT[0, a] = Y[0, a] + hk * (Y[0, a] + S1[0, a])
+                    _one_score(TT, k + 1, c0, centersT, precT, bias, lk, pd, diff, S2)
+                    for a in range(d):
+                        Y[0, a] = Y[0, a] + 0.5 * hk * ((Y[0, a] + S1[0, a]) + (TT[0, a] + S2[0, a]))
+                else:                                             # EM, EI, PC predictor
+                    rng._fill_normals(seed, k + 1, i, z)
+                    for a in range(d):
+                        Y[0, a] = ca[k] * Y[0, a] + cs[k] * S1[0, a] + cz[k] * z[a]
+                    if method == 3:                               # Langevin corrector
+                        _one_score(Y, k + 1, c0, centersT, precT, bias, lk, pd, diff, S2)
+                        e = eps[k]
+                        sd = np.sqrt(2.0 * e)
+                        rng._fill_normals(seed, N + 1 + k, i, z)
+                        for a in range(d):
+                            Y[0, a] = Y[0, a] + e * S2[0, a] + sd * z[a]
+                if keep_path:
+                    path[i, k + 1] = Y[0]
+            for a in range(d):
+                out[i, a] = Y[0, a]
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _reverse_kernel_block(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bias, seed,
+                          keep_path, path, out):
+    """d >= _GROUP_FROM_D: particles advance in fixed blocks of _BLOCK (block c holds
+    particles _BLOCK c ..), every step's scores for the whole block at once. A last block with
+    fewer particles is padded with copies of its last particle, computed and thrown away. The
+    blocking depends on n only, never on the threads."""
+    n, d = y0.shape
+    N = h.shape[0]
+    K = c0.shape[1]
+    G = _BLOCK
+    n_blocks = (n + G - 1) // G
+    for c in prange(n_blocks):
+        Y = np.empty((G, d))
+        S1 = np.empty((G, d))
+        S2 = np.empty((G, d))
+        TT = np.empty((G, d))
+        z = np.empty(d)
+        D = np.empty((G, d))
+        PD = np.empty((K, G, d))
+        lk = np.empty((G, K))
+        i0 = G * c
+        m = min(G, n - i0)
+        for j in range(G):
+            src = i0 + min(j, m - 1)
+            for a in range(d):
+                Y[j, a] = y0[src, a]
+        if keep_path:
+            for j in range(m):
+                path[i0 + j, 0] = Y[j]
+        for k in range(N):
+            _block_scores(Y, k, c0, centers, prec, bias, D, PD, lk, S1)
+            if method == 2:                                   # Heun on the PF-ODE
+                hk = h[k]
+                for j in range(G):
+                    for a in range(d):
+                        TT[j, a] = Y[j, a] + hk * (Y[j, a] + S1[j, a])
+                _block_scores(TT, k + 1, c0, centers, prec, bias, D, PD, lk, S2)
+                for j in range(G):
+                    for a in range(d):
+                        Y[j, a] = Y[j, a] + 0.5 * hk * ((Y[j, a] + S1[j, a]) + (TT[j, a] + S2[j, a]))
+            else:                                             # EM, EI, PC predictor
+                for j in range(m):
+                    rng._fill_normals(seed, k + 1, i0 + j, z)
+                    for a in range(d):
+                        Y[j, a] = ca[k] * Y[j, a] + cs[k] * S1[j, a] + cz[k] * z[a]
+                for j in range(m, G):
+                    for a in range(d):
+                        Y[j, a] = Y[m - 1, a]
+                if method == 3:                               # Langevin corrector
+                    _block_scores(Y, k + 1, c0, centers, prec, bias, D, PD, lk, S2)
+                    e = eps[k]
+                    sd = np.sqrt(2.0 * e)
+                    for j in range(m):
+                        rng._fill_normals(seed, N + 1 + k, i0 + j, z)
+                        for a in range(d):
+                            Y[j, a] = Y[j, a] + e * S2[j, a] + sd * z[a]
+                    for j in range(m, G):
+                        for a in range(d):
+                            Y[j, a] = Y[m - 1, a]
+            if keep_path:
+                for j in range(m):
+                    path[i0 + j, k + 1] = Y[j]
+        for j in range(m):
+            out[i0 + j] = Y[j]
 
 
 def _check_grid(grid, T):
@@ -414,14 +450,14 @@ def sample(target, T, grid, n, seed, method="ei", start="gaussian", score=None,
         ca, cs, cz = np.exp(h), 2.0 * np.expm1(h), np.sqrt(np.expm1(2.0 * h))
     out = np.empty((n, d))
     path = np.empty((n, N1, d)) if return_path else np.empty((1, 1, 1))
-    if d >= _GROUP_FROM_D:     # the grouped path reads component-first arrays
-        centersT, precT = np.empty((1, 1, 1)), np.empty((1, 1, 1, 1))
+    args = (np.ascontiguousarray(y0), _CODES[method], h, ca, cs, cz, eps, c0)
+    tail = (bias, np.uint64(seed), return_path, path, out)
+    if d >= _GROUP_FROM_D:     # the blocked path reads component-first arrays
+        _reverse_kernel_block(*args, centers, prec, *tail)
     else:                      # the low-dimensional path reads component-last ones
         centersT = np.ascontiguousarray(centers.transpose(0, 2, 1))
         precT = np.ascontiguousarray(prec.transpose(0, 2, 3, 1))
-        centers, prec = np.empty((1, 1, 1)), np.empty((1, 1, 1, 1))
-    _reverse_kernel(np.ascontiguousarray(y0), _CODES[method], h, ca, cs, cz, eps, c0, centers,
-                    prec, centersT, precT, bias, np.uint64(seed), return_path, path, out)
+        _reverse_kernel_low(*args, centersT, precT, *tail)
     return path if return_path else out
 
 
