@@ -24,12 +24,11 @@ For Gaussian data every step is affine in y plus Gaussian noise, so the law of t
 Gaussian and :func:`gaussian_output_law` computes it exactly.
 """
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
+from .rng import _int_bits_as_float
 from .targets import GaussianMixture, _gaussian_params
 
 __all__ = ["sample", "gaussian_output_law", "METHODS"]
@@ -44,18 +43,6 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e+00
 _EXP_COEF = 1.0 / np.cumprod(np.concatenate([[1.0], np.arange(1.0, 14.0)]))   # 1/k!, k <= 13
-
-
-@intrinsic
-def _int_bits_as_float(typingctx, bits):
-    """The float64 whose IEEE-754 bit pattern is the int64 ``bits``."""
-    if bits != types.int64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-
-    return types.float64(types.int64), codegen
 
 
 @njit(cache=True, inline="always", fastmath=True)
