@@ -28,20 +28,21 @@ from numba import njit, prange
 
 from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
-from .rng import _int_bits_as_float
+from .rng import _float_bits_as_int, _int_bits_as_float
 from .targets import GaussianMixture, _gaussian_params
 
 __all__ = ["sample", "gaussian_output_law", "METHODS"]
 
 METHODS = ("em", "ei", "heun", "pc")
 _CODES = {m: i for i, m in enumerate(METHODS)}
-_GROUP_FROM_D = 8       # from this dimension on, particles advance in fixed blocks
+_GROUP_FROM_D = 8       # from this dimension on, the register-blocked quadratic forms
 _BLOCK = 32             # particles per block (a multiple of 4) from _GROUP_FROM_D on
-_CHUNK = 64             # particles per parallel task below _GROUP_FROM_D
+_LANES = 16             # particles per block below _GROUP_FROM_D, one per SIMD lane
 
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e+00
+_TWO52_BIAS = 4503599627370496.0 + 1023.0
 _EXP_COEF = 1.0 / np.cumprod(np.concatenate([[1.0], np.arange(1.0, 14.0)]))   # 1/k!, k <= 13
 
 
@@ -51,7 +52,8 @@ def _exp_nonpos_vec(x):
 
     Cody-Waite reduction x = n ln 2 + r with |r| <= ln(2)/2, a degree-13 Taylor polynomial for
     e^r, and 2^n built from its bits: cheaper than the C library's exp, which otherwise
-    dominates the responsibilities in low dimension. Under fast-math the two-part reduction
+    dominates the responsibilities in low dimension; 2^n is read off the bits of 2^52 + 1023 + n.
+    Under fast-math the two-part reduction
     may be merged, which bounds the relative error by about 1e-13 (for the weights of a
     mixture, far below any tolerance). Arguments below -708 are clamped there: such a weight,
     e^-708 ~ 3e-308 relative, is immaterial.
@@ -62,85 +64,123 @@ def _exp_nonpos_vec(x):
     p = ((((((((((((1.6059043836821613e-10 * r + 2.08767569878681e-09) * r + 2.505210838544172e-08) * r + 2.755731922398589e-07) * r + 2.7557319223985893e-06) * r
                    + 2.48015873015873e-05) * r + 0.0001984126984126984) * r + 0.001388888888888889) * r + 0.008333333333333333) * r + 0.041666666666666664) * r
              + 0.16666666666666666) * r + 0.5) * r + 1.0) * r + 1.0
-    return p * _int_bits_as_float((np.int64(n) + 1023) << 52)
+    # 2^n from the bits of the double 2^52 + 1023 + n, whose low bits are the integer n + 1023
+    # (no float-to-int64 conversion, which AVX2 lacks: the loop stays vectorised)
+    return p * _int_bits_as_float(_float_bits_as_int(n + _TWO52_BIAS) << 52)
 
 
 @njit(cache=True, inline="always", fastmath=True)
-def _score_upto_2d(Y, t, c0, centersT, precT, bias, lk, pd, out):
-    """d = 1 or 2: one flat loop over the components, the small matrix algebra written out."""
-    d = centersT.shape[1]
-    K = centersT.shape[2]
-    y0 = Y[0, 0]
-    y1 = Y[0, 1] if d == 2 else 0.0
-    top = -np.inf
+def _lane_scores_upto_2d(X, t, c0, centers, prec, bias, PD, lk, top, tot, out):
+    """d = 1 or 2: the small matrix algebra written out, one fused loop over the particles
+    per component, so that everything but the stored products stays in registers."""
+    d, G = X.shape
+    K = centers.shape[1]
+    for j in range(G):
+        top[j] = -np.inf
     for k in range(K):
-        dx = y0 - centersT[t, 0, k]
+        c = c0[t, k]
+        m0 = centers[t, k, 0]
+        p00 = prec[t, k, 0, 0]
         if d == 2:
-            dy = y1 - centersT[t, 1, k]
-            px = precT[t, 0, 0, k] * dx + precT[t, 0, 1, k] * dy
-            py = precT[t, 1, 0, k] * dx + precT[t, 1, 1, k] * dy
-            q = px * dx + py * dy
-            pd[1, k] = py
+            m1 = centers[t, k, 1]
+            p01, p10, p11 = prec[t, k, 0, 1], prec[t, k, 1, 0], prec[t, k, 1, 1]
+            for j in range(G):
+                dx = X[0, j] - m0
+                dy = X[1, j] - m1
+                px = p00 * dx + p01 * dy
+                py = p10 * dx + p11 * dy
+                v = c - 0.5 * (px * dx + py * dy)
+                PD[k, 0, j] = px
+                PD[k, 1, j] = py
+                lk[k, j] = v
+                top[j] = max(top[j], v)
         else:
-            px = precT[t, 0, 0, k] * dx
-            q = px * dx
-        pd[0, k] = px
-        v = c0[t, k] - 0.5 * q
-        lk[k] = v
-        top = max(top, v)
-    tot = 0.0
-    for k in range(K):
-        e = _exp_nonpos_vec(lk[k] - top)
-        lk[k] = e
-        tot += e
-    inv = 1.0 / tot
-    for a in range(d):
-        acc = 0.0
+            for j in range(G):
+                dx = X[0, j] - m0
+                px = p00 * dx
+                v = c - 0.5 * (px * dx)
+                PD[k, 0, j] = px
+                lk[k, j] = v
+                top[j] = max(top[j], v)
+    for j in range(G):
+        tot[j] = 0.0
+        out[0, j] = 0.0
+    if d == 2:
+        for j in range(G):
+            out[1, j] = 0.0
         for k in range(K):
-            acc += lk[k] * pd[a, k]
-        out[0, a] = bias[a] - acc * inv
+            for j in range(G):
+                e = _exp_nonpos_vec(lk[k, j] - top[j])
+                tot[j] += e
+                out[0, j] += e * PD[k, 0, j]
+                out[1, j] += e * PD[k, 1, j]
+    else:
+        for k in range(K):
+            for j in range(G):
+                e = _exp_nonpos_vec(lk[k, j] - top[j])
+                tot[j] += e
+                out[0, j] += e * PD[k, 0, j]
+    for a in range(d):
+        ba = bias[a]
+        for j in range(G):
+            out[a, j] = ba - out[a, j] / tot[j]
 
 
 @njit(cache=True, inline="always", fastmath=True)
-def _one_score(Y, t, c0, centersT, precT, bias, lk, pd, diff, out):
-    """Score of the particle Y[0] under the mixture of grid point t, plus bias, into out[0].
+def _lane_scores(X, t, c0, centers, prec, bias, diff, PD, lk, top, tot, out):
+    """Scores of the G particles X[:, j] (one per column) under the mixture of grid point t,
+    plus bias, into out[:, j]. Low-dimensional path.
 
-    Low-dimensional path: the arrays are stored component-last (centersT[t, b, k],
-    precT[t, a, b, k]) so that every inner loop runs over the K components and vectorises.
+    Every inner loop runs over the particles of the block, so it vectorises across them and
+    each lane does the same arithmetic in the same order: a particle's result does not
+    depend on its companions, and the reductions over components are per lane (no
+    horizontal sums, no long chain of dependent operations for a single particle).
     """
-    d = centersT.shape[1]
-    K = centersT.shape[2]
+    d, G = X.shape
+    K = centers.shape[1]
     if d <= 2:
-        _score_upto_2d(Y, t, c0, centersT, precT, bias, lk, pd, out)
+        _lane_scores_upto_2d(X, t, c0, centers, prec, bias, PD, lk, top, tot, out)
         return
     for k in range(K):
-        lk[k] = 0.0
-    for b in range(d):
-        yb = Y[0, b]
-        for k in range(K):
-            diff[b, k] = yb - centersT[t, b, k]
-    for a in range(d):
-        for k in range(K):
-            pd[a, k] = 0.0
-        for b in range(d):
-            for k in range(K):
-                pd[a, k] += precT[t, a, b, k] * diff[b, k]
-        for k in range(K):
-            lk[k] += pd[a, k] * diff[a, k]
-    top = -np.inf
+        for a in range(d):
+            m = centers[t, k, a]
+            for j in range(G):
+                diff[a, j] = X[a, j] - m
+        for j in range(G):
+            lk[k, j] = 0.0
+        for a in range(d):
+            for j in range(G):
+                PD[k, a, j] = 0.0
+            for b in range(d):
+                p = prec[t, k, a, b]
+                for j in range(G):
+                    PD[k, a, j] += p * diff[b, j]
+            for j in range(G):
+                lk[k, j] += PD[k, a, j] * diff[a, j]
+        c = c0[t, k]
+        for j in range(G):
+            lk[k, j] = c - 0.5 * lk[k, j]
+    for j in range(G):
+        top[j] = lk[0, j]
+    for k in range(1, K):
+        for j in range(G):
+            top[j] = max(top[j], lk[k, j])
+    for j in range(G):
+        tot[j] = 0.0
     for k in range(K):
-        lk[k] = c0[t, k] - 0.5 * lk[k]
-        top = max(top, lk[k])
-    tot = 0.0
-    for k in range(K):
-        lk[k] = _exp_nonpos_vec(lk[k] - top)
-        tot += lk[k]
-    inv = 1.0 / tot
+        for j in range(G):
+            e = _exp_nonpos_vec(lk[k, j] - top[j])
+            lk[k, j] = e
+            tot[j] += e
     for a in range(d):
-        acc = bias[a]
+        for j in range(G):
+            out[a, j] = 0.0
         for k in range(K):
-            acc -= lk[k] * inv * pd[a, k]
-        out[0, a] = acc
+            for j in range(G):
+                out[a, j] += lk[k, j] * PD[k, a, j]
+        ba = bias[a]
+        for j in range(G):
+            out[a, j] = ba - out[a, j] / tot[j]
 
 
 @njit(cache=True, inline="always", fastmath=True)
@@ -217,54 +257,73 @@ def _block_scores(Y, t, c0, centers, prec, bias, D, PD, lk, out):
 
 
 @njit(cache=True, parallel=True, fastmath=True)
-def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centersT, precT, bias, seed,
+def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bias, seed,
                         keep_path, path, out):
-    """d < _GROUP_FROM_D: one particle at a time, the whole step written into the parallel
-    loop (a call boundary here costs half the speed at d = 2). Step k:
+    """d < _GROUP_FROM_D: particles advance in fixed blocks of _LANES, stored one per column
+    (Y[a, j]), so that every loop over the block runs across SIMD lanes; sixteen independent
+    particles also hide the latency of one particle's chain of dependent operations. A last
+    block with fewer particles fills its spare lanes with copies of its last particle (on
+    their own noise streams), computed and thrown away. Step k:
     y <- ca_k y + cs_k s_k(y) + cz_k z (EM, EI, PC predictor)."""
     n, d = y0.shape
     N = h.shape[0]
     K = c0.shape[1]
-    n_chunks = (n + _CHUNK - 1) // _CHUNK
-    for c in prange(n_chunks):
-        # work arrays once per chunk of particles (the chunking is fixed, not per thread)
-        Y = np.empty((1, d))
-        S1 = np.empty((1, d))
-        S2 = np.empty((1, d))
-        TT = np.empty((1, d))
-        z = np.empty(d)
-        lk = np.empty(K)
-        pd = np.empty((d, K))
-        diff = np.empty((d, K))
-        for i in range(c * _CHUNK, min((c + 1) * _CHUNK, n)):
+    G = _LANES
+    n_blocks = (n + G - 1) // G
+    for c in prange(n_blocks):
+        Y = np.empty((d, G))
+        S1 = np.empty((d, G))
+        S2 = np.empty((d, G))
+        TT = np.empty((d, G))
+        Z = np.empty((d, G))
+        U = np.empty((4 * ((d + 3) // 4), G))
+        diff = np.empty((d, G))
+        PD = np.empty((K, d, G))
+        lk = np.empty((K, G))
+        top = np.empty(G)
+        tot = np.empty(G)
+        i0 = G * c
+        m = min(G, n - i0)
+        for j in range(G):
+            src = i0 + min(j, m - 1)
             for a in range(d):
-                Y[0, a] = y0[i, a]
+                Y[a, j] = y0[src, a]
+        if keep_path:
+            for j in range(m):
+                for a in range(d):
+                    path[i0 + j, 0, a] = Y[a, j]
+        for k in range(N):
+            _lane_scores(Y, k, c0, centers, prec, bias, diff, PD, lk, top, tot, S1)
+            if method == 2:                                   # Heun on the PF-ODE
+                hk = h[k]
+                for a in range(d):
+                    for j in range(G):
+                        TT[a, j] = Y[a, j] + hk * (Y[a, j] + S1[a, j])
+                _lane_scores(TT, k + 1, c0, centers, prec, bias, diff, PD, lk, top, tot, S2)
+                for a in range(d):
+                    for j in range(G):
+                        Y[a, j] = Y[a, j] + 0.5 * hk * ((Y[a, j] + S1[a, j]) + (TT[a, j] + S2[a, j]))
+            else:                                             # EM, EI, PC predictor
+                rng._fill_normals_lanes(seed, k + 1, i0, U, Z)
+                cak, csk, czk = ca[k], cs[k], cz[k]
+                for a in range(d):
+                    for j in range(G):
+                        Y[a, j] = cak * Y[a, j] + csk * S1[a, j] + czk * Z[a, j]
+                if method == 3:                               # Langevin corrector
+                    _lane_scores(Y, k + 1, c0, centers, prec, bias, diff, PD, lk, top, tot, S2)
+                    e = eps[k]
+                    sd = np.sqrt(2.0 * e)
+                    rng._fill_normals_lanes(seed, N + 1 + k, i0, U, Z)
+                    for a in range(d):
+                        for j in range(G):
+                            Y[a, j] = Y[a, j] + e * S2[a, j] + sd * Z[a, j]
             if keep_path:
-                path[i, 0] = Y[0]
-            for k in range(N):
-                _one_score(Y, k, c0, centersT, precT, bias, lk, pd, diff, S1)
-                if method == 2:                                   # Heun on the PF-ODE
-                    hk = h[k]
+                for j in range(m):
                     for a in range(d):
-                        TT[0, a] = Y[0, a] + hk * (Y[0, a] + S1[0, a])
-                    _one_score(TT, k + 1, c0, centersT, precT, bias, lk, pd, diff, S2)
-                    for a in range(d):
-                        Y[0, a] = Y[0, a] + 0.5 * hk * ((Y[0, a] + S1[0, a]) + (TT[0, a] + S2[0, a]))
-                else:                                             # EM, EI, PC predictor
-                    rng._fill_normals(seed, k + 1, i, z)
-                    for a in range(d):
-                        Y[0, a] = ca[k] * Y[0, a] + cs[k] * S1[0, a] + cz[k] * z[a]
-                    if method == 3:                               # Langevin corrector
-                        _one_score(Y, k + 1, c0, centersT, precT, bias, lk, pd, diff, S2)
-                        e = eps[k]
-                        sd = np.sqrt(2.0 * e)
-                        rng._fill_normals(seed, N + 1 + k, i, z)
-                        for a in range(d):
-                            Y[0, a] = Y[0, a] + e * S2[0, a] + sd * z[a]
-                if keep_path:
-                    path[i, k + 1] = Y[0]
+                        path[i0 + j, k + 1, a] = Y[a, j]
+        for j in range(m):
             for a in range(d):
-                out[i, a] = Y[0, a]
+                out[i0 + j, a] = Y[a, j]
 
 
 @njit(cache=True, parallel=True, fastmath=True)
@@ -439,12 +498,10 @@ def sample(target, T, grid, n, seed, method="ei", start="gaussian", score=None,
     path = np.empty((n, N1, d)) if return_path else np.empty((1, 1, 1))
     args = (np.ascontiguousarray(y0), _CODES[method], h, ca, cs, cz, eps, c0)
     tail = (bias, np.uint64(seed), return_path, path, out)
-    if d >= _GROUP_FROM_D:     # the blocked path reads component-first arrays
+    if d >= _GROUP_FROM_D:
         _reverse_kernel_block(*args, centers, prec, *tail)
-    else:                      # the low-dimensional path reads component-last ones
-        centersT = np.ascontiguousarray(centers.transpose(0, 2, 1))
-        precT = np.ascontiguousarray(prec.transpose(0, 2, 3, 1))
-        _reverse_kernel_low(*args, centersT, precT, *tail)
+    else:
+        _reverse_kernel_low(*args, centers, prec, *tail)
     return path if return_path else out
 
 

@@ -193,11 +193,13 @@ def leq(identity_id, lhs, rhs, *, stderr=None, k=5.0, atol=0.0):
     excess = a - b - slack
     ok = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        # a point where both sides vanish (0 <= 0) says nothing about how tight the bound is:
-        # it is left out of the ratio (ratio 1 if every point is such); a positive left side
-        # over a zero right side is infinitely far off
-        ratio = np.where(b != 0, a / np.where(b != 0, b, 1.0), np.where(a == 0, np.nan, np.inf))
-        if np.all(np.isnan(ratio)):
+        # a zero right side has no ratio: a positive left side over it is infinitely far off
+        # (a broken bound), while 0 <= 0 or a negative left side says nothing about how tight
+        # the bound is, so such a point is left out (NaN). If every point is 0 <= 0 the bound
+        # holds with equality (ratio 1); if no point has a ratio, the ratio is NaN, which the
+        # bounds page lists last as "not defined".
+        ratio = np.where(b != 0, a / np.where(b != 0, b, 1.0), np.where(a > 0, np.inf, np.nan))
+        if np.all(np.isnan(ratio)) and np.all(a == 0):
             ratio = np.ones_like(ratio)
     if ok:       # report the tightest entry: the one whose ratio is largest
         j = int(np.nanargmax(ratio)) if np.any(~np.isnan(ratio)) else 0

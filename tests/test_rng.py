@@ -147,3 +147,19 @@ def test_branch_free_log_matches_the_c_library():
     ref = np.log(u)
     err = np.abs(vec(u) - ref) / np.spacing(np.abs(ref))
     assert err.max() <= 1.0
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 4, 5, 7])
+def test_lane_layout_draws_the_same_normals(d):
+    # the low-dimensional sampler kernel draws a block's noise one particle per column
+    from numba import njit
+    from companion.rng import _fill_normals_lanes
+
+    @njit
+    def lanes(seed, step, i0, G, d):
+        Z = np.empty((d, G))
+        _fill_normals_lanes(seed, step, i0, np.empty((4 * ((d + 3) // 4), G)), Z)
+        return Z
+
+    Z = lanes(np.uint64(9), 3, 32, 16, d)
+    np.testing.assert_array_equal(Z.T, rng.normals(48, d, seed=9, step=3)[32:])

@@ -59,13 +59,17 @@ def test_same_bits_with_one_or_two_threads(d, method, with_threads):
     assert with_threads(1, run).tobytes() == with_threads(2, run).tobytes()
 
 
-def test_a_particle_does_not_depend_on_its_group():
-    mu = cp.targets.ring(d=9, k=4)
+@pytest.mark.parametrize("d", [1, 2, 4, 9])
+def test_a_particle_does_not_depend_on_its_group(d):
+    # the kernels advance blocks of particles in SIMD lanes (16 below d = 8, 32 from it on):
+    # a particle's bits must not depend on its lane or its companions
+    mu = cp.targets.ring(d=d, k=4) if d >= 2 else cp.targets.bimodal()
     grid = cp.schedules.uniform(T, 8, delta=0.05)
-    y0 = cp.rng.normals(8, 9, seed=1)
-    together = samplers.sample(mu, T, grid, 8, seed=4, start=y0, method="heun")
-    alone = samplers.sample(mu, T, grid, 1, seed=4, start=y0[5:6], method="heun")
-    assert together[5].tobytes() == alone[0].tobytes()
+    y0 = cp.rng.normals(40, d, seed=1)
+    together = samplers.sample(mu, T, grid, 40, seed=4, start=y0, method="heun")
+    for i in (5, 21, 39):
+        alone = samplers.sample(mu, T, grid, 1, seed=4, start=y0[i:i + 1], method="heun")
+        assert together[i].tobytes() == alone[0].tobytes()
 
 
 def test_path_and_end_agree():

@@ -47,6 +47,19 @@ def test_leq():
         verify.leq("ou.kl_decay", 0.46, 0.4, stderr=0.01)
 
 
+def test_leq_ratio_at_a_zero_right_side():
+    # a point with right side 0 has no ratio unless its left side is positive (then the bound
+    # is broken and the ratio infinite); 0 <= 0 everywhere is equality
+    r = verify.leq("ou.kl_decay", [0.0, 0.1], [0.0, 0.4])
+    assert abs(r.value - 0.25) < 1e-15
+    r = verify.leq("ou.kl_decay", [-0.2, 0.1], [0.0, 0.4])
+    assert abs(r.value - 0.25) < 1e-15
+    assert np.isnan(verify.leq("ou.kl_decay", -0.2, 0.0).value)
+    assert verify.leq("ou.kl_decay", [0.0, 0.0], [0.0, 0.0]).value == 1.0
+    with pytest.raises(AssertionError, match="inf"):
+        verify.leq("ou.kl_decay", [0.1, 0.1], [0.0, 0.4])
+
+
 def test_slope():
     x = np.array([1.0, 2.0, 4.0, 8.0])
     verify.slope("ou.fokker_planck", x, 3 * x**2, expected=2, tol=0.01)

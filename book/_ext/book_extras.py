@@ -359,8 +359,13 @@ def _bounds_table(app, fromdocname, node, index):
                 rows.append((i, docname, v))
 
     def ratio_of(v):
+        # "inf" (a positive left side over a zero right side) sorts first; a bound with no
+        # defined ratio (its right side is 0 wherever its left side is not positive, None in
+        # the JSON) sorts last
         r = v.get("ratio")
-        return r if isinstance(r, (int, float)) else float("inf")
+        if r == "inf":
+            return float("inf")
+        return r if isinstance(r, (int, float)) and not math.isnan(r) else float("-inf")
 
     rows.sort(key=lambda row: -ratio_of(row[2]))
     if not rows:
