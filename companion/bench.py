@@ -109,13 +109,29 @@ def numpy_matmul(target, grid, y, seed):
 
 @njit(cache=True, parallel=True)
 def _noise_only(n, d, n_steps, seed, out):
-    for i in prange(n):
-        z = np.empty(d)
-        acc = 0.0
-        for k in range(n_steps):
-            rng._fill_normals(seed, k + 1, i, z)
-            acc += z[d - 1]
-        out[i] = acc
+    # the noise exactly as the sampler kernels draw it: by blocks of particles laid out one
+    # per column below samplers._GROUP_FROM_D, particle by particle from it on
+    if d < samplers._GROUP_FROM_D:
+        G = samplers._LANES
+        for c in prange((n + G - 1) // G):
+            Z = np.empty((d, G))
+            U = np.empty((4 * ((d + 3) // 4), G))
+            for j in range(G):
+                if G * c + j < n:
+                    out[G * c + j] = 0.0
+            for k in range(n_steps):
+                rng._fill_normals_lanes(seed, k + 1, G * c, U, Z)
+                for j in range(G):
+                    if G * c + j < n:
+                        out[G * c + j] += Z[d - 1, j]
+    else:
+        for i in prange(n):
+            z = np.empty(d)
+            acc = 0.0
+            for k in range(n_steps):
+                rng._fill_normals(seed, k + 1, i, z)
+                acc += z[d - 1]
+            out[i] = acc
 
 
 def flops_per_particle_step(K, d):

@@ -256,6 +256,21 @@ def _block_scores(Y, t, c0, centers, prec, bias, D, PD, lk, out):
                 out[j, a] -= r * PD[k, j, a]
 
 
+@njit(cache=True, fastmath=True)
+def _lane_scores_call(X, t, c0, centers, prec, bias, diff, PD, lk, top, tot, out):
+    """:func:`_lane_scores` behind a call boundary, for the second score of a Heun or
+    predictor-corrector step: inlining it at every call site would double the kernel's
+    compile time for a few per cent of speed."""
+    _lane_scores(X, t, c0, centers, prec, bias, diff, PD, lk, top, tot, out)
+
+
+@njit(cache=True)
+def _fill_normals_lanes_call(seed, step, i0, U, Z):
+    """:func:`companion.rng._fill_normals_lanes` behind a call boundary (the corrector's
+    noise), for the same reason."""
+    rng._fill_normals_lanes(seed, step, i0, U, Z)
+
+
 @njit(cache=True, parallel=True, fastmath=True)
 def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bias, seed,
                         keep_path, path, out):
@@ -299,7 +314,7 @@ def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bias,
                 for a in range(d):
                     for j in range(G):
                         TT[a, j] = Y[a, j] + hk * (Y[a, j] + S1[a, j])
-                _lane_scores(TT, k + 1, c0, centers, prec, bias, diff, PD, lk, top, tot, S2)
+                _lane_scores_call(TT, k + 1, c0, centers, prec, bias, diff, PD, lk, top, tot, S2)
                 for a in range(d):
                     for j in range(G):
                         Y[a, j] = Y[a, j] + 0.5 * hk * ((Y[a, j] + S1[a, j]) + (TT[a, j] + S2[a, j]))
@@ -310,10 +325,10 @@ def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bias,
                     for j in range(G):
                         Y[a, j] = cak * Y[a, j] + csk * S1[a, j] + czk * Z[a, j]
                 if method == 3:                               # Langevin corrector
-                    _lane_scores(Y, k + 1, c0, centers, prec, bias, diff, PD, lk, top, tot, S2)
+                    _lane_scores_call(Y, k + 1, c0, centers, prec, bias, diff, PD, lk, top, tot, S2)
                     e = eps[k]
                     sd = np.sqrt(2.0 * e)
-                    rng._fill_normals_lanes(seed, N + 1 + k, i0, U, Z)
+                    _fill_normals_lanes_call(seed, N + 1 + k, i0, U, Z)
                     for a in range(d):
                         for j in range(G):
                             Y[a, j] = Y[a, j] + e * S2[a, j] + sd * Z[a, j]
@@ -324,6 +339,19 @@ def _reverse_kernel_low(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bias,
         for j in range(m):
             for a in range(d):
                 out[i0 + j, a] = Y[a, j]
+
+
+@njit(cache=True, fastmath=True)
+def _block_scores_call(Y, t, c0, centers, prec, bias, D, PD, lk, out):
+    """:func:`_block_scores` behind a call boundary (second score of a Heun or
+    predictor-corrector step), to keep the compile time down."""
+    _block_scores(Y, t, c0, centers, prec, bias, D, PD, lk, out)
+
+
+@njit(cache=True)
+def _fill_normals_call(seed, step, stream, out):
+    """:func:`companion.rng._fill_normals` behind a call boundary (the corrector's noise)."""
+    rng._fill_normals(seed, step, stream, out)
 
 
 @njit(cache=True, parallel=True, fastmath=True)
@@ -363,7 +391,7 @@ def _reverse_kernel_block(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bia
                 for j in range(G):
                     for a in range(d):
                         TT[j, a] = Y[j, a] + hk * (Y[j, a] + S1[j, a])
-                _block_scores(TT, k + 1, c0, centers, prec, bias, D, PD, lk, S2)
+                _block_scores_call(TT, k + 1, c0, centers, prec, bias, D, PD, lk, S2)
                 for j in range(G):
                     for a in range(d):
                         Y[j, a] = Y[j, a] + 0.5 * hk * ((Y[j, a] + S1[j, a]) + (TT[j, a] + S2[j, a]))
@@ -376,11 +404,11 @@ def _reverse_kernel_block(y0, method, h, ca, cs, cz, eps, c0, centers, prec, bia
                     for a in range(d):
                         Y[j, a] = Y[m - 1, a]
                 if method == 3:                               # Langevin corrector
-                    _block_scores(Y, k + 1, c0, centers, prec, bias, D, PD, lk, S2)
+                    _block_scores_call(Y, k + 1, c0, centers, prec, bias, D, PD, lk, S2)
                     e = eps[k]
                     sd = np.sqrt(2.0 * e)
                     for j in range(m):
-                        rng._fill_normals(seed, N + 1 + k, i0 + j, z)
+                        _fill_normals_call(seed, N + 1 + k, i0 + j, z)
                         for a in range(d):
                             Y[j, a] = Y[j, a] + e * S2[j, a] + sd * z[a]
                     for j in range(m, G):
