@@ -246,3 +246,14 @@ def test_benchmark_flop_count():
     # K (d + 2 d^2 + 2 d + 2 d) + 5 d, counted term by term for K = 8, d = 64
     K, d = 8, 64
     assert bench.flops_per_particle_step(K, d) == K * (d + 2 * d * d + 2 * d + 2 * d) + 5 * d
+
+
+def test_benchmark_times_every_chapters_explorer():
+    # the benchmark's explorer table must cover every chapter that has an explorer
+    import pathlib
+    import re
+    book = pathlib.Path(__file__).resolve().parents[1] / "book"
+    chapters = {p.name[:2] for p in book.glob("[0-9][0-9]_*.md")
+                if re.search(r"cp\.widgets\.\w*explorer\(", p.read_text())}
+    assert chapters, "no chapter with an explorer found"
+    assert chapters <= {name[:2] for name in bench._explorers()}
