@@ -193,13 +193,14 @@ def leq(identity_id, lhs, rhs, *, stderr=None, k=5.0, atol=0.0):
     excess = a - b - slack
     ok = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)))
     with np.errstate(divide="ignore", invalid="ignore"):
-        # a zero right side has no ratio: a positive left side over it is infinitely far off
-        # (a broken bound), while 0 <= 0 or a negative left side says nothing about how tight
-        # the bound is, so such a point is left out (NaN). If every point is 0 <= 0 the bound
-        # holds with equality (ratio 1); if no point has a ratio, the ratio is NaN, which the
-        # bounds page lists last as "not defined".
-        ratio = np.where(b != 0, a / np.where(b != 0, b, 1.0), np.where(a > 0, np.inf, np.nan))
-        if np.all(np.isnan(ratio)) and np.all(a == 0):
+        # the ratio a/b measures tightness where 0 <= a and 0 < b. A positive left side over a
+        # right side <= 0 is infinitely far off (a broken bound); a negative left side, or
+        # 0 <= 0, says nothing about how tight the bound is, so such a point is left out
+        # (NaN). If every point is 0 <= 0 the bound holds with equality (ratio 1); if no point
+        # has a ratio, the ratio is NaN, which the bounds page lists last as "no ratio".
+        ratio = np.where((a >= 0) & (b > 0), a / np.where(b > 0, b, 1.0),
+                         np.where(a > 0, np.inf, np.nan))
+        if np.all(np.isnan(ratio)) and np.all((a == 0) & (b == 0)):
             ratio = np.ones_like(ratio)
     if ok:       # report the tightest entry: the one whose ratio is largest
         j = int(np.nanargmax(ratio)) if np.any(~np.isnan(ratio)) else 0

@@ -50,7 +50,7 @@ def test_kernel_matches_numpy_path_on_the_same_noise(d, method):
     np.testing.assert_allclose(fast, slow, rtol=1e-11, atol=1e-11)
 
 
-@pytest.mark.parametrize("d", [2, 9])
+@pytest.mark.parametrize("d", [2, 5, 9])
 @pytest.mark.parametrize("method", ["em", "pc", "heun"])
 def test_same_bits_with_one_or_two_threads(d, method, with_threads):
     mu = cp.targets.ring(d=d, k=8)

@@ -55,6 +55,8 @@ def test_leq_ratio_at_a_zero_right_side():
     r = verify.leq("ou.kl_decay", [-0.2, 0.1], [0.0, 0.4])
     assert abs(r.value - 0.25) < 1e-15
     assert np.isnan(verify.leq("ou.kl_decay", -0.2, 0.0).value)
+    assert np.isnan(verify.leq("ou.kl_decay", -0.2, 0.5).value)     # a negative left side
+    assert verify.leq("ou.kl_decay", [-0.2, 0.0], [0.5, 0.5]).value == 0.0
     assert verify.leq("ou.kl_decay", [0.0, 0.0], [0.0, 0.0]).value == 1.0
     with pytest.raises(AssertionError, match="inf"):
         verify.leq("ou.kl_decay", [0.1, 0.1], [0.0, 0.4])

@@ -371,10 +371,12 @@ def _bounds_table(app, fromdocname, node, index):
     if not rows:
         return [nodes.paragraph(text="No bound was checked in this build.")]
     ratios = [ratio_of(v) for _, _, v in rows if math.isfinite(ratio_of(v))]
+    n_none = sum(ratio_of(v) == float("-inf") for _, _, v in rows)
     out = [nodes.paragraph(text=(
         f"This build checked {len(rows)} bounds on {len({r[0] for r in rows})} identities. "
         f"Median ratio {statistics.median(ratios):.3g}; {sum(r >= 0.5 for r in ratios)} within "
-        f"a factor 2 of equality, {sum(r < 0.01 for r in ratios)} looser than a factor 100."))]
+        f"a factor 2 of equality, {sum(r < 0.01 for r in ratios)} looser than a factor 100"
+        + (f"; {n_none} with no ratio (listed last)." if n_none else ".")))]
     registry_uri = app.builder.get_relative_uri(fromdocname, "book/appendix_identities")
     listing = nodes.container(classes=["bound-list"])
     for rank, (i, docname, v) in enumerate(rows, 1):
@@ -382,7 +384,7 @@ def _bounds_table(app, fromdocname, node, index):
         row = nodes.container(classes=["bound-row"])
         left = nodes.container(classes=["bound-ratio"])
         para = nodes.paragraph()
-        para += nodes.strong(text=_fmt(v.get("ratio")))
+        para += nodes.strong(text=_fmt(v.get("ratio")) if ratio != float("-inf") else "no ratio")
         left += para
         if math.isfinite(ratio) and ratio > 0:
             level = max(0, min(8, round(2 * (4 + math.log10(min(ratio, 1.0))))))
@@ -401,7 +403,11 @@ def _bounds_table(app, fromdocname, node, index):
         nums += nodes.Text(" \u2264 right side ")
         nums += nodes.strong(text=_fmt(v.get("rhs")))
         if v.get("n", 1) > 1:
-            nums += nodes.Text(f" (tightest of {v['n']} points)")
+            nums += nodes.Text(f" (tightest of {v['n']} points)" if ratio != float("-inf")
+                               else f" (one of {v['n']} points)")
+        if ratio == float("-inf"):
+            nums += nodes.Text("; the left side is never positive where the right side is, so "
+                               "no point measures how tight the bound is")
         if v.get("stderr"):
             nums += nodes.Text(f"; Monte Carlo, standard error {_fmt(v['stderr'])}")
         nums += nodes.Text(". Checked in ")
