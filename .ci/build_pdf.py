@@ -55,22 +55,16 @@ def restore_glue(nb_path, glue_path, out_path):
     Path(out_path).write_text(json.dumps(nb, indent=1))
 
 
-def fix_proof_labels(tex_path, book_dir=None):
+def fix_proof_labels(tex_path):
     """sphinx-proof writes the LaTeX label of a numbered theorem, lemma, ... as
     ``\\label{None:<name>}`` (no document name), while every reference to it, from the text
     or from the proof index, asks for ``<document>:<name>``: each would print as "??". The
-    document of each name is read off the proof index entries of the same file (or, failing
-    that, off the ``:label:`` lines of the book's sources in ``book_dir``), and the label the
-    references ask for is added beside the broken one. Returns how many."""
+    document of each name is read off the proof index, which lists every such directive with
+    its document, and the label the references ask for is added beside the broken one. Returns
+    how many."""
     tex = Path(tex_path).read_text()
-    docs = {}
-    if book_dir is not None:
-        for src in sorted(Path(book_dir).glob("*.*")):
-            if src.suffix in (".md", ".ipynb"):
-                for name in re.findall(r":label:\s*([\w.-]+)", src.read_text()):
-                    docs[name] = f"{Path(book_dir).name}/{src.stem}"
-    docs.update((name, doc) for doc, name in re.findall(
-        r"\\sphinxstyleindexpageref\{([^:{}]+):\\detokenize\{([^{}]+)\}\}", tex))
+    docs = {name: doc for doc, name in re.findall(
+        r"\\sphinxstyleindexpageref\{([^:{}]+):\\detokenize\{([^{}]+)\}\}", tex)}
     count = 0
 
     def add(m):
@@ -126,7 +120,7 @@ def main(argv=None):
     subprocess.run(["jupyter-book", "build", str(tmp), "--builder", "latex", "-W",
                     "--keep-going"], check=True)
     latex = tmp / "_build" / "latex"
-    fixed = fix_proof_labels(latex / "book.tex", tmp / "book")
+    fixed = fix_proof_labels(latex / "book.tex")
     print(f"proof labels given their document: {fixed}")
     subprocess.run(["make", "all-pdf"], cwd=latex, check=True)   # what --builder pdflatex runs
     log = (latex / "book.log").read_text(errors="replace")

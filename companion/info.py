@@ -40,7 +40,7 @@ from numba import njit, prange
 
 from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
-from .targets import GaussianMixture
+from .targets import GaussianMixture, _log_resp
 
 __all__ = ["mmse", "mutual_information", "delta_n", "comparison_process", "sampler",
            "posterior_sampler", "gaussian_path_laws", "gaussian_path_kl",
@@ -741,6 +741,7 @@ def _sampler_kernel(g, log_w, means, centers, prec, logdet, gainm, pcov, pchol, 
     for i in prange(npart):
         y = np.zeros(d)
         lk = np.empty(K)
+        pdiff = np.empty((K, d))
         pm = np.empty((K, d))
         f = np.empty(d)
         z = np.empty(2 * d)
@@ -751,24 +752,10 @@ def _sampler_kernel(g, log_w, means, centers, prec, logdet, gainm, pcov, pchol, 
             paths[i, 0, a] = 0.0
         for k in range(n):
             dk = g[k + 1] - g[k]
-            # log responsibilities of the components given Y_{k-1} = y
-            top = -np.inf
+            # responsibilities of the components given Y_{k-1} = y (the mixture's own kernel)
+            _log_resp(y, log_w, centers[k], prec[k], logdet[k], lk, pdiff)
             for j in range(K):
-                quad = 0.0
-                for a in range(d):
-                    acc = 0.0
-                    for b in range(d):
-                        acc += prec[k, j, a, b] * (y[b] - centers[k, j, b])
-                    quad += acc * (y[a] - centers[k, j, a])
-                lk[j] = log_w[j] - 0.5 * (quad + logdet[k, j])
-                if lk[j] > top:
-                    top = lk[j]
-            tot = 0.0
-            for j in range(K):
-                lk[j] = math.exp(lk[j] - top)
-                tot += lk[j]
-            for j in range(K):
-                lk[j] /= tot
+                lk[j] = math.exp(lk[j])
                 for a in range(d):
                     acc = means[j, a]
                     for b in range(d):

@@ -710,7 +710,11 @@ __all__ += ["localization_figure", "localization_explorer"]
 
 
 # ---- chapter 06: the BBDD23 proof ----
-__all__ += ["bbdd_bound_figure"]
+__all__ += ["bbdd_bound_figure", "bbdd_explorer"]
+
+#: values of the BBDD23 explorer's sliders
+BBDD_KAPPA = (0.0125, 0.025, 0.05, 0.1, 0.2, 0.4)
+BBDD_T = (1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 
 def bbdd_bound_figure(kappa, T, d=16, c=0.25, delta=1e-3):
@@ -749,6 +753,15 @@ def bbdd_bound_figure(kappa, T, d=16, c=0.25, delta=1e-3):
     ax2.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
     return fig
+
+
+def bbdd_explorer(kappa=0.1, T=4.0, d=16):
+    """Sliders for kappa and the horizon T on :func:`bbdd_bound_figure` (data N(0, I/4) in
+    dimension ``d``)."""
+    d = check_int(d, "d", low=1)
+    return explorer(lambda kappa, T: bbdd_bound_figure(kappa, T, d=d),
+                    {"kappa": list(BBDD_KAPPA), "T": list(BBDD_T)},
+                    initial={"kappa": kappa, "T": T})
 
 
 # ---- chapter 07: guarantees in total variation and Wasserstein distance ----

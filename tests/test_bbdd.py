@@ -292,3 +292,14 @@ def test_bbdd_bound_figure():
     plt.close(fig)
     with pytest.raises(ValueError, match="kappa"):
         cp.widgets.bbdd_bound_figure(0.0, 3.0)
+
+
+def test_bbdd_explorer():
+    box = cp.widgets.bbdd_explorer(kappa=0.2, T=2.0, d=4)
+    assert set(box.sliders) == {"kappa", "T"} and box.values() == {"kappa": 0.2, "T": 2.0}
+    box.sliders["T"].value = 3.0                      # redraws at once (no event loop)
+    assert len(box.redraw_times) == 2
+    with pytest.raises(ValueError, match="d"):
+        cp.widgets.bbdd_explorer(d=0)
+    with pytest.raises(ValueError):
+        cp.widgets.bbdd_explorer(kappa=0.3)            # not a value of the slider

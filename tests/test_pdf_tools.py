@@ -41,12 +41,10 @@ def test_a_notebook_without_glue_is_copied(tmp_path):
 
 def test_proof_labels_get_their_document(tmp_path):
     tex = (r"\label{None:thm-a}text\label{None:lem-b}\label{None:unknown}"
-           "\n" r"\sphinxstyleindexpageref{book/04_x:\detokenize{thm-a}}")
+           "\n" r"\sphinxstyleindexpageref{book/04_x:\detokenize{thm-a}}"
+           r"\sphinxstyleindexpageref{book/02_y:\detokenize{lem-b}}")
     (tmp_path / "book.tex").write_text(tex)
-    book = tmp_path / "book"
-    book.mkdir()
-    (book / "02_y.md").write_text(":::{prf:lemma} A lemma\n:label: lem-b\n:::\n")
-    assert build_pdf.fix_proof_labels(tmp_path / "book.tex", book) == 2
+    assert build_pdf.fix_proof_labels(tmp_path / "book.tex") == 2
     out = (tmp_path / "book.tex").read_text()
     assert r"\label{None:thm-a}\label{\detokenize{book/04_x:thm-a}}" in out
     assert r"\label{None:lem-b}\label{\detokenize{book/02_y:lem-b}}" in out
