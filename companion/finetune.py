@@ -179,9 +179,11 @@ class LQFineTuning:
 def _pg_kernel(c, T, lam, beta, sigma_e, theta, n_steps, full, seed, est, yT):
     n = est.shape[0]
     h = T / n_steps
-    z = np.empty(2)
-    z1 = np.empty(1)
     for p in prange(n):
+        # scratch for the normal draws, one pair per path: allocated inside the loop, so that
+        # no two threads ever write into the same buffer
+        z = np.empty(2)
+        z1 = np.empty(1)
         rng._fill_normals(seed, 0, p, z1)
         y = z1[0]
         acc = 0.0

@@ -112,13 +112,23 @@ def geometric_grid(T, n, alpha):
     alpha = check_float(alpha, "alpha", low=0.0, low_open=True)
     k = np.arange(n + 1, dtype=float)
     if alpha == 1.0:
-        return T * k / n
-    # expm1 keeps the grid accurate when alpha is close to 1
-    la = math.log(alpha)
-    if la < 0:
-        return T * np.expm1(k * la) / math.expm1(n * la)
-    # alpha > 1: divide through by alpha^n so that nothing overflows for large n log alpha
-    return T * (np.exp((k - n) * la) - math.exp(-n * la)) / -math.expm1(-n * la)
+        g = T * k / n
+    else:
+        la = math.log(alpha)
+        if la < 0:
+            # expm1 keeps the grid accurate when alpha is close to 1
+            g = T * np.expm1(k * la) / math.expm1(n * la)
+        else:
+            # alpha > 1: divide through by alpha^n so that nothing overflows for large n log
+            # alpha; both terms of the numerator come from the same call, so t_0 = 0 exactly
+            e = np.exp((k - n) * la)
+            g = T * (e - e[0]) / -np.expm1(-n * la)
+    # the ends are 0 and T by definition, not by arithmetic: exp and expm1 may differ in the
+    # last bit from one processor (or code path) to another, and a grid that starts at
+    # -4e-17 is not a grid (check_grid refuses it)
+    g[0] = 0.0
+    g[-1] = T
+    return g
 
 
 # ------------------------------------------------------------------- 1-D mixture kernels

@@ -53,6 +53,34 @@ def test_tv_high_dimension_matches_monte_carlo(d, shift):
     assert abs(gaussian_tv(m1, 0.9, m2, 1.2) - w.mean()) < 5 * w.std() / np.sqrt(n)
 
 
+@pytest.mark.parametrize("d", [1, 2, 3, 64])
+def test_tv_with_nearly_equal_variances_is_finite_and_continuous(d):
+    # Variances one ulp to 1e-3 apart (as two code paths may compute "the same" variance): the
+    # ball's centre and radius run off like 1/(v2 - v1), and the chi-square route used to
+    # return NaN from a relative difference of 1e-14 to 1e-6. TV must tend to its
+    # equal-variance value at the rate of the variance change (|dTV/dv| <= sqrt(d) here).
+    m1, m2 = np.r_[0.3, np.zeros(d - 1)], np.zeros(d)
+    tv0 = gaussian_tv(m1, 1.0, m2, 1.0)
+    for rel in (2.2e-16, 1e-14, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3):
+        for v2 in (1.0 + rel, 1.0 - rel):
+            tv = gaussian_tv(m1, 1.0, m2, v2)
+            assert np.isfinite(tv) and abs(tv - tv0) <= np.sqrt(d) * rel + 1e-14, (rel, tv, tv0)
+            if d == 1:                        # the crossing points on the line, another formula
+                assert abs(_tv_isotropic(m1, 1.0, m2, v2) - _tv_1d(0.3, 1.0, 0.0, v2)) < 1e-12
+
+
+@pytest.mark.parametrize("m,v1,v2,d", [(1.0, 1.0, 1.01, 5), (0.05, 0.9, 1.0, 2), (2.0, 1.0, 1.05, 16),
+                                       (0.3, 1.0, 1.0005, 3)])
+def test_tv_far_ball_route_equals_chi_square_route(m, v1, v2, d, monkeypatch):
+    # where both are well conditioned, the two routes to P(ball) agree
+    m1, m2 = np.r_[m, np.zeros(d - 1)], np.zeros(d)
+    monkeypatch.setattr(cp.divergences, "_NC_MAX", np.inf)
+    chi2_route = _tv_isotropic(m1, v1, m2, v2)
+    monkeypatch.setattr(cp.divergences, "_NC_MAX", -1.0)
+    far_route = _tv_isotropic(m1, v1, m2, v2)
+    assert abs(chi2_route - far_route) < 1e-11
+
+
 def test_tv_grows_like_sqrt_d_for_a_small_variance_change():
     ds = np.array([64, 256, 1024])
     tv = [gaussian_tv(np.zeros(d), 1.0, np.zeros(d), 1.0 + 1e-3) for d in ds]

@@ -42,6 +42,9 @@ ST = "tests/test_stats.py"
 SM = "tests/test_score_matching.py"
 TG = "tests/test_targets.py"
 RNG = "tests/test_rng.py"
+PK, TI = "tests/test_parallel_kernels.py", "tests/test_thread_invariance.py"
+PORT = "tests/test_portable.py"
+G = "tests/test_guarantees.py"
 CH1, CH2, CH3 = "book/01_forward_process.md", "book/02_tweedie_score_matching.md", "book/03_time_reversal.md"
 
 MUTATIONS = [
@@ -163,6 +166,27 @@ MUTATIONS = [
     Mutation("samplers.exp_power_of_two", "companion/samplers.py",
              "_float_bits_as_int(n + _TWO52_BIAS) << 52", "_float_bits_as_int(n + _TWO52_BIAS) << 51",
              "2^n built from the bits with the exponent in the wrong place", [S], CH3),
+    # ---- portability: no data race, exact values constructed exactly (issue 25) ----
+    Mutation("finetune.shared_scratch", "companion/finetune.py",
+             "    for p in prange(n):\n        # scratch for the normal draws, one pair per path: allocated inside the loop, so that\n"
+             "        # no two threads ever write into the same buffer\n        z = np.empty(2)\n        z1 = np.empty(1)\n",
+             "    z = np.empty(2)\n    z1 = np.empty(1)\n    for p in prange(n):\n",
+             "the policy-gradient kernel's normal draws in one buffer shared by all threads (the old race)",
+             [PK, TI + "::test_same_bits_with_one_or_two_threads[finetune._pg_kernel]"], None),
+    Mutation("localization.shared_cov_target", "companion/localization.py",
+             "A[i, 0] if want_cov else cov_scratch)", "A[i, 0] if want_cov else A[0, 0])",
+             "paths without covariances hand every thread the same covariance buffer", [PK], None),
+    Mutation("info.geometric_grid_ends_by_arithmetic", "companion/info.py",
+             "    g[0] = 0.0\n    g[-1] = T\n    return g\n", "    return g\n",
+             "the geometric grid's ends left to exp and expm1 (t_0 = -4e-17 on another processor)",
+             [PORT], None),
+    Mutation("divergences.tv_no_far_route", "companion/divergences.py",
+             "_NC_MAX = 1e4", "_NC_MAX = np.inf",
+             "isotropic TV by the chi-square route also for nearly equal variances (NaN)", [G], None),
+    Mutation("divergences.tv_far_excess", "companion/divergences.py",
+             "excess = ((L + dm2 / v2) / a, (L - dm2 / v1) / a)",
+             "excess = ((L + dm2 / v1) / a, (L - dm2 / v2) / a)",
+             "the radius' excess over the centre's distance with the variances swapped", [G], None),
     # ---- statistics ----
     Mutation("stats.mean_stderr_sqrt", "companion/stats.py",
              "return v.mean(axis=axis), v.std(axis=axis, ddof=1) / np.sqrt(n)",
