@@ -13,6 +13,12 @@ Every check in a chapter is one call here. A call
   the book build and the nbval run of the test suite all fail with it.
 
 Every call is also appended to :data:`history`, so a build can count the checks a chapter ran.
+
+:func:`precondition` is the odd one out: it asserts something about the experiment (a
+discretisation bias below the Monte Carlo standard error, a test that can tell the right value
+from the wrong one), not a statement of the theory. It fails like a check but has no identity
+id, shows a verdict of its own kind, is not in :data:`history`, and never reaches the registry or
+the bounds page.
 """
 from collections import namedtuple
 
@@ -21,7 +27,8 @@ import numpy as np
 from . import registry
 from ._validate import check_float
 
-__all__ = ["close", "leq", "slope", "ks", "Result", "history", "verdict_html"]
+__all__ = ["close", "leq", "slope", "ks", "precondition", "Result", "history", "verdict_html",
+           "precondition_html"]
 
 class Result(namedtuple("Result", "id passed line value")):
     """Outcome of one check. The verdict is shown when the check runs (the one-line text
@@ -274,3 +281,56 @@ def ks(identity_id, sample, cdf, *, alpha=1e-4):
                    f"critical value <b>{_g(crit)}</b> (level {alpha:g}, {n} points)")
     data = {"kind": "ks", "D": D, "critical": crit, "alpha": alpha, "n": int(n)}
     return _finish(identity_id, ok, detail, D, data, html_detail)
+
+
+def precondition_html(what, passed, detail):
+    """The verdict block of a precondition: no identity id, no ``data-verdict`` payload (the
+    build's tables of identities and bounds never see it), its own badge."""
+    import html
+
+    status = "ok" if passed else "FAIL"
+    badge = "precondition holds" if passed else "PRECONDITION FAILED"
+    return (f'<div class="verdict verdict-pre verdict-pre-{status} mathjax_process">'
+            f'<div class="verdict-head"><span class="verdict-badge">{badge}</span> '
+            f'<span class="verdict-what">{html.escape(what, quote=False)}</span></div>'
+            f'<div class="verdict-numbers">{detail}</div></div>')
+
+
+def precondition(what, lhs, rhs, *, atol=0.0):
+    """Assert a condition of the experiment, ``lhs <= rhs + atol`` elementwise.
+
+    For what makes a check that follows fair, not for the theory: "the Euler-Maruyama bias of
+    the mean is below one standard error" (so that the Monte Carlo check is not decided by the
+    scheme's bias), "the gap to the wrong value is over five standard errors" (so that the check
+    can tell the right statement from the wrong one). ``what`` says it in words (``$...$`` is
+    typeset). A failed precondition raises ``AssertionError`` like a failed check: the
+    experiment, not the theory, needs changing (more samples, a finer grid).
+
+    Examples
+    --------
+    >>> r = precondition("the scheme's bias is below one standard error", 0.001, 0.004)
+    [precondition ok] the scheme's bias is below one standard error  lhs 0.001 <= rhs 0.004
+    """
+    if not isinstance(what, str) or not what.strip():
+        raise ValueError("what must be a sentence saying what the experiment needs")
+    a, b, _ = _arrays(lhs, rhs)
+    atol = check_float(atol, "atol", low=0.0)
+    excess = a - b - atol
+    ok = bool(np.all(excess <= 0)) and bool(np.all(np.isfinite(a)) and np.all(np.isfinite(b)))
+    j = int(np.argmax(np.where(np.isfinite(excess), excess, np.inf)))
+    rel = "<=" if ok else ">"
+    how = f" + {_g(atol)}" if atol else ""
+    detail = f"lhs {_g(a.flat[j])} {rel} rhs {_g(b.flat[j])}{how}"
+    html_detail = (f"left side <b>{_g(a.flat[j])}</b> {'&le;' if ok else '&gt;'} right side "
+                   f"<b>{_g(b.flat[j])}</b>{how}" + (f" (closest of {a.size})" if a.size > 1 else ""))
+    line = f"[precondition {'ok' if ok else 'FAIL'}] {what}  {detail}"
+    if _in_kernel():
+        from IPython.display import display
+
+        display({"text/plain": line, "text/html": precondition_html(what, ok, html_detail)},
+                raw=True)
+    else:
+        print(line)
+    if not ok:
+        raise AssertionError(line)
+    return Result(None, ok, line, float(excess.flat[j]))

@@ -5,6 +5,7 @@ verdict is a rich block (id linked to the registry, statement as math, numbers, 
 an anchor, and the numbers as JSON for the book's build); every registered id has a TeX
 statement and a readable source whose citation exists.
 """
+import ast
 import html
 import json
 import re
@@ -106,3 +107,59 @@ def test_pieces_split_prose_and_math():
     assert catalogue.pieces(r"costs \$5 and $x^2$") == [(False, "costs $5 and "), (True, "x^2")]
     rendered = catalogue.statement_html("conv.w2_vp")          # its TeX holds "0 < h <"
     assert "0 &lt; h &lt;" in rendered and "<span class=\"math\">\\(" in rendered
+
+
+def test_a_precondition_is_not_a_check_of_an_identity(in_kernel, capsys):
+    # it has no id, no JSON payload (the build's tables never see it), its own badge, and it
+    # stays out of verify.history (which counts the checks of identities)
+    n = len(verify.history)
+    r = verify.precondition("the scheme's bias is below one standard error", [0.001, 0.002],
+                            [0.004, 0.004])
+    assert r.passed and r.id is None and len(verify.history) == n
+    bundle = in_kernel[-1]
+    assert bundle["text/plain"].startswith("[precondition ok] the scheme's bias")
+    block = bundle["text/html"]
+    assert "data-verdict" not in block and "verdict-pre" in block and "verdict-ok" not in block
+    assert "precondition holds" in block and "appendix_identities" not in block
+    with pytest.raises(AssertionError, match=r"\[precondition FAIL\]"):
+        verify.precondition("a grid fine enough", 0.3, 0.2)
+    assert "PRECONDITION FAILED" in in_kernel[-1]["text/html"]
+
+
+def test_a_precondition_fails_on_nan_and_refuses_a_blank_reason():
+    with pytest.raises(AssertionError):
+        verify.precondition("bias below one standard error", float("nan"), 1.0)
+    with pytest.raises(ValueError, match="what"):
+        verify.precondition("  ", 0.1, 0.2)
+    r = verify.precondition("within rounding", 1.0 + 1e-13, 1.0, atol=1e-12)
+    assert r.passed and "lhs 1 <= rhs 1 + 1e-12" in r.line
+
+
+def _chapter_calls(name):
+    """(chapter, call) for every call verify.<name>(...) in the code cells of the book."""
+    import ast
+
+    cells = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+    for path in sorted((ROOT / "book").glob("*.md")):
+        for src in cells.findall(path.read_text(encoding="utf-8")):
+            try:
+                tree = ast.parse(src)
+            except SyntaxError:
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and ast.unparse(node.func) == f"verify.{name}":
+                    yield path.name, node
+
+
+def test_no_chapter_files_a_precondition_under_an_identity():
+    # The fairness assertions (a discretisation bias below one standard error, a gap of five
+    # standard errors to the wrong value) are preconditions of the experiment, not bounds of
+    # the theory: no verify.leq compares with a standard error itself.
+    calls = list(_chapter_calls("leq"))
+    assert len(calls) > 50                                   # precondition: the reading works
+    for chapter, call in calls:
+        sides = [ast.unparse(a) for a in call.args[1:3]]
+        names = {n for side in call.args[1:3] for n in re.findall(r"[A-Za-z_]\w*", ast.unparse(side))}
+        assert not any(n == "se" or n.startswith("se_") or n.endswith("_se") for n in names), \
+            f"{chapter}: verify.leq({', '.join(sides)}) compares with a standard error"
+    assert len(list(_chapter_calls("precondition"))) >= 9
