@@ -153,6 +153,44 @@ def test_error3_mc_gaussian_any_dimension():
     assert bbdd.error3_mc(mu, T, g, 1000, seed=6) == bbdd.error3_mc(mu, T, g, 1000, seed=6)
 
 
+def test_fisher_information_against_posterior_moments_and_de_bruijn():
+    # one-time Fisher information J(u) = E||grad log q_u||^2: the vectorised trapezoid rule
+    # against posterior_moments (targets' own score and density), and for a Gaussian in d = 3
+    # against tr Sigma_u^{-1}; then the OU de Bruijn relation J'(u) = 2 J(u) - 2 E||H||_F^2
+    us = np.array([0.01, 0.1, 0.7, 2.5])
+    J = bbdd.fisher_information(GM, us)
+    ref = [bbdd.posterior_moments(GM, u).score_energy for u in us]
+    np.testing.assert_allclose(J, ref, rtol=1e-11)
+    C = np.array([[0.5, 0.2, 0.0], [0.2, 1.0, 0.1], [0.0, 0.1, 0.3]])
+    Jg = bbdd.fisher_information(cp.gaussian(np.zeros(3), C), us)
+    ref_g = [np.trace(np.linalg.inv(np.exp(-2 * u) * C - np.expm1(-2 * u) * np.eye(3))) for u in us]
+    np.testing.assert_allclose(Jg, ref_g, rtol=1e-13)
+    for u in (0.1, 0.7):
+        dJ = bbdd.derivative(lambda v: float(bbdd.fisher_information(GM, v)), u)
+        H = bbdd.posterior_moments(GM, u).hessian_energy
+        assert abs(dJ - (2 * float(bbdd.fisher_information(GM, u)) - 2 * H)) < 1e-7 * abs(dJ)
+
+
+@pytest.mark.parametrize("T, delta, kappa", [(2.0, 1e-3, 0.2), (4.0, 1e-2, 0.05), (1.0, 0.1, 0.5)])
+def test_error3_from_the_fisher_information_equals_the_pair_quadrature(T, delta, kappa):
+    g = cp.schedules.bbdd23(T, delta, kappa)
+    # mixture: the tensor Gauss-Hermite rule of error3 leaves ~5e-11 at 300 nodes
+    assert abs(bbdd.error3_fisher(GM, T, g) / bbdd.error3(GM, T, g, order=300) - 1) < 1e-9
+    # Gaussian in d = 3 (correlated): closed forms on both sides, quadrature only in t
+    C = np.array([[0.5, 0.2, 0.0], [0.2, 1.0, 0.1], [0.0, 0.1, 0.3]])
+    mu = cp.gaussian([0.2, 0.0, -0.3], C)
+    assert abs(bbdd.error3_fisher(mu, T, g) / bbdd.error3(mu, T, g) - 1) < 1e-11
+
+
+def test_fisher_information_bad_input():
+    with pytest.raises(ValueError, match="u"):
+        bbdd.fisher_information(GM, [0.0, 1.0])
+    with pytest.raises(ValueError, match="grid"):
+        bbdd.error3_fisher(GM, 2.0, [0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="nodes"):
+        bbdd.error3_fisher(GM, 2.0, [0.0, 1.0], nodes=1)
+
+
 def test_error3_bad_input():
     with pytest.raises(ValueError, match="grid"):
         bbdd.error3(GM, 2.0, [0.0, 1.0, 2.0])

@@ -13,8 +13,10 @@ The repository is copied once to a temporary directory (Numba caches included, m
 times kept, so untouched modules do not recompile); for each mutation the pristine package is
 restored, the snippet (which must occur exactly once) is replaced, and pytest runs the listed
 tests on the copy with ``-x``. A mutation is *killed* when pytest fails and *survives* when it
-passes. The script exits with status 1 if any mutation survives, or if a snippet no longer
-matches the source (then the list needs updating, not the package).
+passes. With ``--chapters`` the mutation's chapter runs as a second, separate pytest: the
+mutation counts as killed only when the unit tests and the chapter each fail on it alone. The
+script exits with status 1 if any mutation survives, or if a snippet no longer matches the
+source (then the list needs updating, not the package).
 
 Keep the list growing: every new closed form or kernel in ``companion`` should come with the
 mistakes one could plausibly make in it, and the tests that must catch them.
@@ -45,6 +47,7 @@ RNG = "tests/test_rng.py"
 PK, TI = "tests/test_parallel_kernels.py", "tests/test_thread_invariance.py"
 PORT = "tests/test_portable.py"
 G = "tests/test_guarantees.py"
+BB, CH6 = "tests/test_bbdd.py", "book/06_bbdd23_proof.md"
 CH1, CH2, CH3 = "book/01_forward_process.md", "book/02_tweedie_score_matching.md", "book/03_time_reversal.md"
 
 MUTATIONS = [
@@ -187,6 +190,36 @@ MUTATIONS = [
              "excess = ((L + dm2 / v2) / a, (L - dm2 / v1) / a)",
              "excess = ((L + dm2 / v1) / a, (L - dm2 / v2) / a)",
              "the radius' excess over the centre's distance with the variances swapped", [G], None),
+    # ---- chapter 6: Error 3 by two independent routes (issue 27) ----
+    Mutation("bbdd.time_quadrature_weights", "companion/bbdd.py",
+             "wt = (0.5 * h[:, None] * w[None, :]).ravel()", "wt = (0.75 * h[:, None] * w[None, :]).ravel()",
+             "Gauss-Legendre weights of every step 1.5x too large (Error 3 and the path KL 1.5x)",
+             [BB], CH6),
+    Mutation("bbdd.fisher_step_term", "companion/bbdd.py",
+             "return whole - float(np.sum(jk * (-2.0 * np.expm1(-h) - h)))",
+             "return whole - float(np.sum(jk * (-np.expm1(-h) - h)))",
+             "the step integral of 2 e^{-r} - 1 taken as (1 - e^{-h}) - h", [BB], CH6),
+    Mutation("bbdd.fisher_score_square", "companion/bbdd.py",
+             "f = dq * dq / q", "f = dq * dq / (q * q)",
+             "Fisher information as int (q'/q)^2 dx instead of int q'^2/q dx", [BB], CH6),
+    Mutation("bbdd.pair_cross_decay", "companion/bbdd.py",
+             "rho = np.exp(-(b - a))\n        tail = np.sqrt(-np.expm1(-2.0 * (b - a)))\n        mua",
+             "rho = np.exp(-0.5 * (b - a))\n        tail = np.sqrt(-np.expm1(-2.0 * (b - a)))\n        mua",
+             "the forward process from X_a to X_b contracted by e^{-(b-a)/2}", [BB], CH6),
+    # ---- chapter 4: the convergence of the exponential integrator in TV (issue 27) ----
+    Mutation("girsanov.ei_density_drift", "companion/girsanov.py",
+             "mean = np.exp(h) * x + 2.0 * np.expm1(h) * s", "mean = np.exp(h) * x + 1.0 * np.expm1(h) * s",
+             "the exponential integrator's score term with s instead of 2 s (the sampler does not converge)",
+             ["tests/test_girsanov.py"], "book/04_girsanov.md"),
+    Mutation("girsanov.ei_density_noise", "companion/girsanov.py",
+             "p * w / dx, mean, np.sqrt(np.expm1(2.0 * h)), dx, out)", "p * w / dx, mean, np.sqrt(2.0 * h), dx, out)",
+             "the exponential integrator's noise variance 2h instead of e^{2h} - 1", ["tests/test_girsanov.py"],
+             "book/04_girsanov.md"),
+    # ---- chapter 1: the forward marginal and the decay of KL (issue 27) ----
+    Mutation("targets.forward_double_speed", "companion/targets.py",
+             "return self.channel(np.exp(-t), np.sqrt(-np.expm1(-2.0 * t)))",
+             "return self.channel(np.exp(-2.0 * t), np.sqrt(-np.expm1(-4.0 * t)))",
+             "the OU marginal q_t of a forward process run at double speed", [TG], CH1),
     # ---- statistics ----
     Mutation("stats.mean_stderr_sqrt", "companion/stats.py",
              "return v.mean(axis=axis), v.std(axis=axis, ddof=1) / np.sqrt(n)",
@@ -260,14 +293,21 @@ def main(argv=None):
             _restore_package(work, pristine)
             path = work / m.file
             path.write_text(path.read_text(encoding="utf-8").replace(m.original, m.mutated), encoding="utf-8")
-            targets = list(dict.fromkeys(m.tests + ([m.chapter] if args.chapters and m.chapter else [])))
+            # the unit tests and the chapter are run apart: each must kill the mutation alone
+            runs = [("tests", list(dict.fromkeys(m.tests)))]
+            if args.chapters and m.chapter:
+                runs.append(("chapter", [m.chapter]))
             t0 = time.time()
-            code, summary = _run_pytest(work, targets, args.timeout)
-            verdict = "killed" if code not in (0, None) and code != 5 else ("TIMEOUT" if code is None else "SURVIVED")
-            if verdict != "killed":
-                survivors.append(m)
-            print(f"[{i:2d}/{len(todo)}] {verdict:8s} {m.name:36s} {time.time() - t0:6.1f} s  {summary}",
-                  flush=True)
+            verdicts = []
+            for what, targets in runs:
+                code, summary = _run_pytest(work, targets, args.timeout)
+                v = "killed" if code not in (0, None) and code != 5 else ("TIMEOUT" if code is None else "SURVIVED")
+                verdicts.append(f"{what} {v}: {summary}")
+                if v != "killed" and m not in survivors:
+                    survivors.append(m)
+            verdict = "killed" if m not in survivors else "SURVIVED"
+            print(f"[{i:2d}/{len(todo)}] {verdict:8s} {m.name:36s} {time.time() - t0:6.1f} s  "
+                  + "; ".join(verdicts), flush=True)
     print(f"\n{len(todo) - len(survivors)} of {len(todo)} mutations killed in {time.time() - t_start:.0f} s")
     for m in survivors:
         print(f"  survivor: {m.name} ({m.file}): {m.description}")
