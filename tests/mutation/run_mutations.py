@@ -220,6 +220,19 @@ MUTATIONS = [
              "return self.channel(np.exp(-t), np.sqrt(-np.expm1(-2.0 * t)))",
              "return self.channel(np.exp(-2.0 * t), np.sqrt(-np.expm1(-4.0 * t)))",
              "the OU marginal q_t of a forward process run at double speed", [TG], CH1),
+    # ---- chapter 10: the consistency equation away from t = 1 (issue 27) ----
+    Mutation("consistency.cd_step_without_t", "companion/consistency.py",
+             "y_minus = y_plus + delta * t * s", "y_minus = y_plus + delta * s",
+             "the distillation step's Euler step without its factor t (g^2/2 = t)",
+             ["tests/test_consistency.py"], "book/10_ode_consistency.md"),
+    Mutation("consistency.gaussian_function_power", "companion/consistency.py",
+             "return np.sqrt((c + eps0 * eps0) / (c + t * t))", "return np.sqrt((c + eps0 * eps0) / (c + t * t * t))",
+             "the Gaussian consistency function with t^3 for t^2 (the equation's coefficient t^2 instead of t)",
+             ["tests/test_consistency.py"], "book/10_ode_consistency.md"),
+    # ---- chapter 2: the conditional score of the denoising loss (issue 27) ----
+    Mutation("score_matching.dsm_target_sigma", "companion/score_matching.py",
+             "return xt, -(xt - alpha * x0) / (sigma * sigma)", "return xt, -(xt - alpha * x0) / sigma",
+             "the conditional score -(x_t - alpha x_0)/sigma instead of /sigma^2", [SM], CH2),
     # ---- statistics ----
     Mutation("stats.mean_stderr_sqrt", "companion/stats.py",
              "return v.mean(axis=axis), v.std(axis=axis, ddof=1) / np.sqrt(n)",
