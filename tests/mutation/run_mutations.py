@@ -7,6 +7,7 @@ Usage (from the repository root)::
     python tests/mutation/run_mutations.py -k sampler   # only mutations whose name contains "sampler"
     python tests/mutation/run_mutations.py --chapters   # also run each mutation's chapter (slow)
     python tests/mutation/run_mutations.py --list
+    python tests/mutation/run_mutations.py --chapters --page   # and write book/check_strength.md
 
 Each mutation is (name, file, original snippet, mutated snippet, description, tests, chapter).
 The repository is copied once to a temporary directory (Numba caches included, modification
@@ -22,7 +23,9 @@ Keep the list growing: every new closed form or kernel in ``companion`` should c
 mistakes one could plausibly make in it, and the tests that must catch them.
 """
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -250,7 +253,8 @@ MUTATIONS = [
              "bin standard error sd / c^(1/4) instead of sd / sqrt(c)", [ST], CH2),
     Mutation("stats.edgeworth_skew", "companion/stats.py",
              "gamma * (xs**2 - 1.0) / 6.0", "gamma * (xs**2 - 1.0) / 3.0",
-             "Edgeworth skewness term with 1/3 instead of 1/6", [ST], CH2),
+             "Edgeworth skewness term with 1/3 instead of 1/6 (chapter 2 uses the offset only in a "
+             "precondition with a factor 2 of room, so only the unit tests can see it)", [ST], None),
 ]
 
 
@@ -269,15 +273,102 @@ def _restore_package(work, pristine):
 
 
 def _run_pytest(work, targets, timeout):
+    """(exit code, last line, what failed first): the failing test's id, or for a chapter the
+    identity id of the first check that failed (its ``[FAIL] id`` line)."""
     env = dict(os.environ, PYTHONPATH=str(work))
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
-           "-o", "addopts=--nbval-lax --nbval-current-env", *targets]
+           "-rf", "-o", "addopts=--nbval-lax --nbval-current-env", *targets]
     try:
         r = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        return None, "timeout"
+        return None, "timeout", None
     last = [ln for ln in r.stdout.strip().splitlines() if ln.strip()]
-    return r.returncode, (last[-1] if last else r.stderr.strip()[-200:])
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)
+    check = re.search(r"\[FAIL\] ([A-Za-z0-9_.]+)", plain)
+    test = re.search(r"^FAILED (\S+)", plain, re.M)
+    first = check.group(1) if check else (test.group(1) if test else None)
+    return r.returncode, (last[-1] if last else r.stderr.strip()[-200:]), first
+
+
+# ------------------------------------------------------------------ the page of check strength
+RESULTS = ROOT / "tests" / "mutation" / "results.json"
+PAGE = ROOT / "book" / "check_strength.md"
+
+
+def _commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _record(rows):
+    """Merge this run's rows into results.json (one row per mutation, the newest run wins)."""
+    old = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    old.update({r["name"]: r for r in rows})
+    known = {m.name for m in MUTATIONS}
+    RESULTS.write_text(json.dumps({k: old[k] for k in sorted(old) if k in known}, indent=1) + "\n",
+                       encoding="utf-8")
+
+
+def _chapter_title(path):
+    for line in (ROOT / path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    return path
+
+
+def write_page():
+    """book/check_strength.md from results.json: every mutation, grouped by chapter in book
+    order, with what the unit tests and the chapter did with it."""
+    rows = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    by_name = {m.name: m for m in MUTATIONS}
+    runs = sorted({(r["commit"], r["date"]) for r in rows.values()}, key=lambda cd: cd[1])
+    both = sum(1 for r in rows.values() if r["tests"] == "killed" and r.get("chapter") == "killed")
+    with_ch = sum(1 for r in rows.values() if r.get("chapter_file"))
+    lines = ["# How strong are the checks", "",
+             "A check is evidence only if it can fail. This page applies that test to the book "
+             "itself: each row is a plausible mistake in the package (a constant, a sign, a "
+             "factor $d$, $e^{-t}$ for $e^{-2t}$, a dropped term, a data race), put into the code "
+             "one at a time. The mistake is *killed* when the unit tests fail on it, and, for "
+             "a function a chapter relies on, when that chapter's own checks fail on it too, "
+             "each run on its own. The last column names the check that failed first in the "
+             "chapter: the identity whose verification noticed the mistake.", "",
+             f"{len(rows)} mutations recorded of the {len(MUTATIONS)} in "
+             "`tests/mutation/run_mutations.py`; "
+             f"{sum(1 for r in rows.values() if r['tests'] == 'killed')} killed by the unit tests; "
+             f"{both} of the {with_ch} aimed at a chapter killed by both the unit tests and the "
+             "chapter.", "",
+             "Runs: " + ", ".join(f"commit `{c}` on {d}" for c, d in runs) + ".", "",
+             "To regenerate: `python tests/mutation/run_mutations.py --chapters --page` "
+             "(about an hour on two cores; `-k NAME` reruns some mutations and keeps the "
+             "others' rows).", ""]
+    order = []
+    for m in MUTATIONS:
+        key = m.chapter or ""
+        if key not in order:
+            order.append(key)
+    order.sort(key=lambda c: (c == "", c))
+    for chapter in order:
+        ms = [m for m in MUTATIONS if (m.chapter or "") == chapter and m.name in rows]
+        if not ms:
+            continue
+        lines += [f"## {_chapter_title(chapter) if chapter else 'Unit tests only'}", ""]
+        if chapter:
+            lines += [f"Chapter: {{doc}}`{Path(chapter).stem}`.", ""]
+        lines += ["| mutation | the mistake | unit tests | chapter | caught first by |",
+                  "|---|---|---|---|---|"]
+        for m in ms:
+            r = rows[m.name]
+            caught = r.get("chapter_first") or ""
+            caught = f"`{caught}`" if caught and "::" not in caught and "/" not in caught else caught
+            desc = by_name[m.name].description.replace("|", "\\|")
+            lines.append(f"| `{m.name}` | {desc} | {r['tests']} | {r.get('chapter') or '-'} | "
+                         f"{caught or '-'} |")
+        lines.append("")
+    PAGE.write_text("\n".join(lines), encoding="utf-8")
+    return PAGE
 
 
 def main(argv=None):
@@ -286,8 +377,14 @@ def main(argv=None):
     ap.add_argument("--chapters", action="store_true", help="also run each mutation's chapter")
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per pytest run")
+    ap.add_argument("--page", action="store_true",
+                    help="record the results in tests/mutation/results.json and rewrite "
+                         "book/check_strength.md (only the page, with no mutation run, under --list)")
     args = ap.parse_args(argv)
     todo = [m for m in MUTATIONS if args.k in m.name]
+    if args.page and args.list:
+        print(write_page())
+        return 0
     if args.list:
         for m in todo:
             print(f"{m.name:36s} {m.file:28s} {m.description}")
@@ -296,7 +393,8 @@ def main(argv=None):
     if bad:
         print("snippets that no longer match exactly once:", ", ".join(bad))
         return 1
-    survivors, t_start = [], time.time()
+    survivors, t_start, rows = [], time.time(), []
+    commit, today = _commit(), time.strftime("%Y-%m-%d")
     with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
         work = Path(tmp) / "repo"
         _copy_repo(work)
@@ -312,16 +410,24 @@ def main(argv=None):
                 runs.append(("chapter", [m.chapter]))
             t0 = time.time()
             verdicts = []
+            row = {"name": m.name, "commit": commit, "date": today, "chapter_file": m.chapter if
+                   args.chapters else None}
             for what, targets in runs:
-                code, summary = _run_pytest(work, targets, args.timeout)
+                code, summary, first = _run_pytest(work, targets, args.timeout)
                 v = "killed" if code not in (0, None) and code != 5 else ("TIMEOUT" if code is None else "SURVIVED")
                 verdicts.append(f"{what} {v}: {summary}")
+                row[what] = v
+                row[f"{what}_first"] = first
                 if v != "killed" and m not in survivors:
                     survivors.append(m)
+            rows.append(row)
             verdict = "killed" if m not in survivors else "SURVIVED"
             print(f"[{i:2d}/{len(todo)}] {verdict:8s} {m.name:36s} {time.time() - t0:6.1f} s  "
                   + "; ".join(verdicts), flush=True)
     print(f"\n{len(todo) - len(survivors)} of {len(todo)} mutations killed in {time.time() - t_start:.0f} s")
+    if args.page:
+        _record(rows)
+        print("page written:", write_page())
     for m in survivors:
         print(f"  survivor: {m.name} ({m.file}): {m.description}")
     return 1 if survivors else 0
