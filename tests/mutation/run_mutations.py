@@ -734,6 +734,13 @@ def _chapter_title(path):
     return path
 
 
+def _md_text(text):
+    """Plain text for a Markdown table cell: no emphasis, no HTML, no math, no column break."""
+    for ch in "\\`*_[]$|":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def write_page():
     """book/check_strength.md from results.json: every mutation, grouped by chapter in book
     order, with what the unit tests and the chapter did with it."""
@@ -778,7 +785,7 @@ def write_page():
             r = rows[m.name]
             caught = r.get("chapter_first") or ""
             caught = f"`{caught}`" if caught and "::" not in caught and "/" not in caught else caught
-            desc = by_name[m.name].description.replace("|", "\\|")
+            desc = _md_text(by_name[m.name].description)
             lines.append(f"| `{m.name}` | {desc} | {r['tests']} | {r.get('chapter') or '-'} | "
                          f"{caught or '-'} |")
         lines.append("")
@@ -788,7 +795,8 @@ def write_page():
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("-k", default="", help="run only mutations whose name contains this")
+    ap.add_argument("-k", action="append", default=[],
+                    help="run only mutations whose name contains this (repeat: any of them)")
     ap.add_argument("--chapters", action="store_true", help="also run each mutation's chapter")
     ap.add_argument("--list", action="store_true", help="list the mutations and exit")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per pytest run")
@@ -796,7 +804,7 @@ def main(argv=None):
                     help="record the results in tests/mutation/results.json and rewrite "
                          "book/check_strength.md (only the page, with no mutation run, under --list)")
     args = ap.parse_args(argv)
-    todo = [m for m in MUTATIONS if args.k in m.name]
+    todo = [m for m in MUTATIONS if not args.k or any(k in m.name for k in args.k)]
     if args.page and args.list:
         print(write_page())
         return 0
@@ -836,12 +844,13 @@ def main(argv=None):
                 if v != "killed" and m not in survivors:
                     survivors.append(m)
             rows.append(row)
+            if args.page:                 # recorded as it goes: an interrupted run keeps its rows
+                _record([row])
             verdict = "killed" if m not in survivors else "SURVIVED"
             print(f"[{i:2d}/{len(todo)}] {verdict:8s} {m.name:36s} {time.time() - t0:6.1f} s  "
                   + "; ".join(verdicts), flush=True)
     print(f"\n{len(todo) - len(survivors)} of {len(todo)} mutations killed in {time.time() - t_start:.0f} s")
     if args.page:
-        _record(rows)
         print("page written:", write_page())
     for m in survivors:
         print(f"  survivor: {m.name} ({m.file}): {m.description}")
