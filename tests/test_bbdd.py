@@ -318,6 +318,7 @@ def test_step_counts():
     assert np.isclose(c["ccl23_lipschitz"][0], 2 * 9 / 0.25)
     assert np.isclose(c["ccl23_support"][0], 2 * 16 / (0.25 * 1e-4))
     assert np.isclose(c["cll23"][0], 4 * np.log(10) ** 2 / 0.25)
+    assert np.isclose(c["bbdd23"][0], 2 * np.log(10) ** 2 / 0.25)
     with pytest.raises(ValueError, match="d"):
         cp.bounds.step_counts(0.5, 0.1, 0.1)
 

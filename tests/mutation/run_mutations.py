@@ -13,9 +13,11 @@ Each mutation is (name, file, original snippet, mutated snippet, description, te
 The repository is copied once to a temporary directory (Numba caches included, modification
 times kept, so untouched modules do not recompile); for each mutation the pristine package is
 restored, the snippet (which must occur exactly once) is replaced, and pytest runs the listed
-tests on the copy with ``-x``. A mutation is *killed* when pytest fails and *survives* when it
-passes. With ``--chapters`` the mutation's chapter runs as a second, separate pytest: the
-mutation counts as killed only when the unit tests and the chapter each fail on it alone. The
+tests on the copy with ``-x``. A mutation is *killed* when a test fails (pytest's exit code 1)
+and *survives* when the tests pass; any other failure of pytest (a usage error, a missing
+plugin) stops the run, since it says nothing about the mutation. With ``--chapters`` the
+mutation's chapter runs as a second, separate pytest: the mutation counts as killed only when
+the unit tests and the chapter each fail on it alone. The
 script exits with status 1 if any mutation survives, or if a snippet no longer matches the
 source (then the list needs updating, not the package).
 
@@ -210,6 +212,17 @@ MUTATIONS = [
              "rho = np.exp(-(b - a))\n        tail = np.sqrt(-np.expm1(-2.0 * (b - a)))\n        mua",
              "rho = np.exp(-0.5 * (b - a))\n        tail = np.sqrt(-np.expm1(-2.0 * (b - a)))\n        mua",
              "the forward process from X_a to X_b contracted by e^{-(b-a)/2}", [BB], CH6),
+    Mutation("bounds.bbdd23_tuning_horizon", "companion/bounds.py",
+             "T = 0.5 * np.log(d / eps**2)", "T = np.log(d / eps**2)",
+             "the tuned horizon log(d/eps^2) instead of half of it (start term eps^4/d, not eps^2)",
+             [BB + "::test_bbdd23_tuning_and_terms"], CH6),
+    Mutation("bounds.bbdd23_tuning_steps_power", "companion/bounds.py",
+             "N = int(np.ceil(d * (T + L) ** 2 / eps**2))", "N = int(np.ceil(d * (T + L) / eps**2))",
+             "the tuned step count with (T + L) instead of (T + L)^2", [BB + "::test_bbdd23_tuning_and_terms"], CH6),
+    Mutation("bounds.step_counts_bbdd23_log", "companion/bounds.py",
+             '"bbdd23": d * log2 / eps**2}', '"bbdd23": d * np.sqrt(log2) / eps**2}',
+             "BBDD23's row of the rates table with log(1/delta) instead of its square",
+             [BB + "::test_step_counts"], CH6),
     # ---- chapter 4: the convergence of the exponential integrator in TV (issue 27) ----
     Mutation("girsanov.ei_density_drift", "companion/girsanov.py",
              "mean = np.exp(h) * x + 2.0 * np.expm1(h) * s", "mean = np.exp(h) * x + 1.0 * np.expm1(h) * s",
@@ -687,9 +700,50 @@ def _restore_package(work, pristine):
     shutil.copytree(pristine, work / "companion", copy_function=shutil.copy2)
 
 
+def _importers(package):
+    """module -> the modules of ``package`` that import it, directly or through others."""
+    import ast
+
+    direct = {}
+    for path in package.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level == 1 or node.module == package.name):
+                if node.module and node.level == 1:
+                    deps.add(node.module.split(".")[0])
+                else:                                   # from . import x / from companion import x
+                    deps.update(a.name for a in node.names)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name.split(".")[1] for a in node.names
+                            if a.name.startswith(package.name + "."))
+        direct[path.stem] = deps
+    users = {m: set() for m in direct}
+    for m, deps in direct.items():
+        for dep in deps & set(direct):
+            users[dep].add(m)
+    closure = {}
+    for m in direct:
+        seen, todo = set(), [m]
+        while todo:
+            for u in users[todo.pop()] - seen:
+                seen.add(u)
+                todo.append(u)
+        closure[m] = seen
+    return closure
+
+
+def _purge_numba_caches(package, modules):
+    """Numba's on-disk cache is keyed on the source file of the cached function only: a kernel
+    that calls a mutated kernel of another module would load its stale machine code and never
+    see the mutation. Its importers' caches are therefore dropped (they recompile)."""
+    for m in modules:
+        for f in (package / "__pycache__").glob(f"{m}.*.nb[ic]"):
+            f.unlink()
+
+
 def _run_pytest(work, targets, timeout):
     """(exit code, last line, what failed first): the failing test's id, or for a chapter the
-    identity id of the first check that failed (its ``[FAIL] id`` line)."""
+    identity id of the first check that failed (its ``[FAIL] id`` line, or "precondition")."""
     env = dict(os.environ, PYTHONPATH=str(work))
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header",
            "-rf", "-o", "addopts=--nbval-lax --nbval-current-env", *targets]
@@ -699,9 +753,9 @@ def _run_pytest(work, targets, timeout):
         return None, "timeout", None
     last = [ln for ln in r.stdout.strip().splitlines() if ln.strip()]
     plain = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)
-    check = re.search(r"\[FAIL\] ([A-Za-z0-9_.]+)", plain)
+    check = re.search(r"\[FAIL\] ([A-Za-z0-9_.]+)|\[precondition FAIL\]", plain)
     test = re.search(r"^FAILED (\S+)", plain, re.M)
-    first = check.group(1) if check else (test.group(1) if test else None)
+    first = ((check.group(1) or "precondition") if check else (test.group(1) if test else None))
     return r.returncode, (last[-1] if last else r.stderr.strip()[-200:]), first
 
 
@@ -823,10 +877,13 @@ def main(argv=None):
         _copy_repo(work)
         pristine = Path(tmp) / "companion-pristine"
         shutil.copytree(work / "companion", pristine, copy_function=shutil.copy2)
+        importers = _importers(work / "companion")
         for i, m in enumerate(todo, 1):
             _restore_package(work, pristine)
             path = work / m.file
             path.write_text(path.read_text(encoding="utf-8").replace(m.original, m.mutated), encoding="utf-8")
+            if path.parent.name == "companion":
+                _purge_numba_caches(path.parent, importers[path.stem])
             # the unit tests and the chapter are run apart: each must kill the mutation alone
             runs = [("tests", list(dict.fromkeys(m.tests)))]
             if args.chapters and m.chapter:
@@ -837,7 +894,12 @@ def main(argv=None):
                    args.chapters else None}
             for what, targets in runs:
                 code, summary, first = _run_pytest(work, targets, args.timeout)
-                v = "killed" if code not in (0, None) and code != 5 else ("TIMEOUT" if code is None else "SURVIVED")
+                if code not in (0, 1, 5, None):
+                    # 2-4: interrupted, internal or usage error (a missing plugin, say): the run
+                    # says nothing about the mutation, and must not be recorded as a kill
+                    print(f"pytest could not run ({what}, exit code {code}): {summary}", file=sys.stderr)
+                    return 2
+                v = "killed" if code == 1 else ("TIMEOUT" if code is None else "SURVIVED")
                 verdicts.append(f"{what} {v}: {summary}")
                 row[what] = v
                 row[f"{what}_first"] = first
