@@ -178,6 +178,23 @@ CATALOGUE = {
         r"\mathrm dB$ from $Y_0\sim q_T$ has $Y_t\sim q_{T-t}$.",
         "Equation 4 of the expository report on Benton et al.; the lecture slides.",
         f"{_R},{_S}"),
+    "rev.score_growth": (
+        r"If $q = \sum_kw_k\mathcal N(m_k, C_k)$ with $C_k$ positive definite and $P_k = C_k^{-1}$, "
+        r"then $|\nabla\log q(x)| \le \max_k\lVert P_k\rVert(|x| + \max_k|m_k|)$; the score is not "
+        r"globally Lipschitz when two components have covariances of different orientation.",
+        "A result of this book, on the hypotheses of Theorem 2.1 of the tutorial of Tang and Zhao.", _B),
+    "rev.one_step": (
+        rf"Given $X_\tau = y$: ${_E}[X_{{\tau-h}}\mid X_\tau = y] = y + h(y + 2\nabla\log q_\tau(y)) + O(h^2)$ "
+        r"and $\operatorname{Cov}[X_{\tau-h}\mid X_\tau = y] = 2hI + O(h^2)$.",
+        "A result of this book, from Lemma 3 of the expository report on Benton et al.", _B),
+    "rev.path_law": (
+        r"The reverse SDE started at $Y_0\sim q_T$ has the law of $(X_{T-t})_{t\le T}$ as a process; "
+        r"in particular $\operatorname{Cov}(Y_s, Y_t) = \operatorname{Cov}(X_{T-s}, X_{T-t})$.",
+        "Theorem 2.1 of the tutorial of Tang and Zhao (Haussmann and Pardoux).", f"{_T},haussmann1986time"),
+    "rev.reversal_family": (
+        r"For every $\eta\ge0$, $\mathrm dY = (Y + (1 + \eta^2/2)\nabla\log q_{T-t}(Y))\,\mathrm dt + "
+        r"\eta\,\mathrm dB$ from $Y_0\sim q_T$ has $Y_t\sim q_{T-t}$.",
+        "A result of this book, joining Theorems 2.1 and 5.1 of the tutorial of Tang and Zhao.", _B),
     "rev.exp_integrator": (
         r"With the score frozen on $[kh, (k+1)h]$ the step is exactly $e^hx + 2(e^h - 1)s + "
         r"\mathcal N(0, (e^{2h} - 1)I)$.",

@@ -341,15 +341,25 @@ def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, no
 
     The forward process ``dX = -f(s) X ds + g(s) dB`` started from ``mixture`` has marginals
     p_s (closed form). Its candidate reversal Y_t, 0 <= t <= T, runs with drift
-    ``b(t, y) = f(T - t) y + score_coeff g(T - t)^2 grad log p_{T-t}(y)`` and, when ``noise``,
-    diffusion coefficient g(T - t). The function returns, at the points x and the time t,
+    ``b(t, y) = f(T - t) y + score_coeff g(T - t)^2 grad log p_{T-t}(y)`` and diffusion
+    coefficient ``lam g(T - t)``, where ``lam`` is 1 for ``noise=True``, 0 for ``noise=False``,
+    or the given number ``noise >= 0``. The function returns, at the points x and the time t,
 
-        d/dt p_{T-t} + div(b p_{T-t}) - (noise) (1/2) g(T - t)^2 Laplacian p_{T-t},
+        d/dt p_{T-t} + div(b p_{T-t}) - (1/2) lam^2 g(T - t)^2 Laplacian p_{T-t},
 
-    every derivative a second-order central difference of step h. The time-reversal formula
-    (``score_coeff=1``, ``noise=True``) and the probability-flow ODE (``score_coeff=1/2``,
-    ``noise=False``) make it vanish, so the residual is then O(h^2); other coefficients leave a
+    every derivative a second-order central difference of step h. The reversals of the family
+    ``score_coeff = (1 + lam^2) / 2`` make it vanish (lam = 1: the time-reversal formula; lam = 0:
+    the probability-flow ODE), so the residual is then O(h^2); other coefficients leave a
     residual of order one.
+
+    Examples
+    --------
+    >>> import numpy as np, companion as cp
+    >>> x = np.array([[-1.0], [0.3], [1.2]])
+    >>> r = reverse_fokker_planck_residual(OU(), cp.targets.bimodal(), 2.0, 1.0, x, 1e-3,
+    ...                                   score_coeff=1.5, noise=np.sqrt(2.0))
+    >>> bool(np.abs(r).max() < 1e-5)
+    True
     """
     if not isinstance(sde, LinearSDE):
         raise ValueError("sde must be a LinearSDE")
@@ -362,6 +372,10 @@ def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, no
     if x.shape[1] != mixture.dim:
         raise ValueError(f"x must have shape (n, {mixture.dim}), got {x.shape}")
     score_coeff = check_float(score_coeff, "score_coeff")
+    if isinstance(noise, (bool, np.bool_)):
+        lam = 1.0 if noise else 0.0
+    else:
+        lam = check_float(noise, "noise", low=0.0)
     tau = T - t
     p = sde.marginal(mixture, tau)
     f, g2 = float(sde.f(tau)), float(sde.g(tau)) ** 2
@@ -371,8 +385,8 @@ def reverse_fokker_planck_residual(sde, mixture, T, t, x, h, score_coeff=1.0, no
     def flux(y):
         return (f * y + score_coeff * g2 * p.score(y)) * p.pdf(y)[:, None]
 
-    div, lap = _central_div_laplacian(p.pdf, flux, x, h, laplacian=noise)
-    return dp_dt + div - (0.5 * g2 * lap if noise else 0.0)
+    div, lap = _central_div_laplacian(p.pdf, flux, x, h, laplacian=lam > 0)
+    return dp_dt + div - (0.5 * lam * lam * g2 * lap if lam > 0 else 0.0)
 
 
 def ou_general_law(x, t, theta, mu, sigma):

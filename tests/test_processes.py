@@ -204,6 +204,29 @@ def test_reverse_fokker_planck_residual_against_exact_derivatives():
     np.testing.assert_allclose(r_half, -lap, atol=1e-5)
 
 
+def test_reverse_fokker_planck_residual_noise_level():
+    # the family lam >= 0 with score coefficient (1 + lam^2) / 2; a wrong coefficient c leaves
+    # (c - (1 + lam^2) / 2) g^2 div(s p) = (c - (1 + lam^2) / 2) g^2 Lap p, here g^2 = 2
+    mu = cp.targets.bimodal()
+    x = np.linspace(-3, 3, 13)[:, None]
+    q = mu.at(1.0)
+    hh = 1e-4
+    lap = (q.pdf(x + hh) - 2 * q.pdf(x) + q.pdf(x - hh)) / hh**2
+    for lam in (0.0, 0.5, 2.0):
+        good = cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3,
+                                                     score_coeff=(1 + lam**2) / 2, noise=lam)
+        assert np.abs(good).max() < 1e-5
+        bad = cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3,
+                                                    score_coeff=1.0, noise=lam)
+        np.testing.assert_allclose(bad, (1.0 - (1 + lam**2) / 2) * 2 * lap, atol=1e-5)
+    # True and False are the levels 1 and 0
+    a = cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3, score_coeff=0.7, noise=False)
+    b = cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3, score_coeff=0.7, noise=0.0)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+    with pytest.raises(ValueError, match="noise"):
+        cp.sde.reverse_fokker_planck_residual(cp.sde.OU(), mu, 2.0, 1.0, x, 1e-3, noise=-1.0)
+
+
 def test_reverse_fokker_planck_residual_bad_input():
     mu = cp.targets.bimodal()
     x = np.zeros((3, 1))
