@@ -218,9 +218,9 @@ CATALOGUE = {
         r"$v/(1 - \epsilon/(2v))$, not $v$.",
         "Equation 6.18 of Tang and Zhao.", _T),
     "rev.ei_general": (
-        r"Exponential integrator for $\mathrm dY = (-fY + g^2s)\,\mathrm dt + g\,\mathrm dB$ "
-        r"with $s$ frozen: the weights carry $\Psi(u, t_k)$ inside the integrals (which "
-        r"differs from $\Psi(t_{k-1}, u)$ for sub-VP).",
+        r"Exponential integrator for the reversal $\mathrm dY = (f(T-t)Y + g(T-t)^2s)\,\mathrm dt + "
+        r"g(T-t)\,\mathrm dB$ of $\mathrm dX = -fX\,\mathrm dt + g\,\mathrm dB$, with $s$ frozen: the weights "
+        r"carry $\Psi(u, t_{k+1})$ inside the integrals (which differs from $\Psi(t_k, u)$ for sub-VP).",
         "Equations 6.19-6.20 of Tang and Zhao.", _T),
     "rev.ula_bias": (
         r"The unadjusted Langevin algorithm is biased by $O(h)$ at stationarity.",

@@ -199,7 +199,8 @@ _ROWS = [
      '003 eq. 6.18',
      '03_time_reversal'),
     ('rev.ei_general',
-     'exponential integrator for dY = (-f Y + g^2 s)dt + g dB with s frozen: weights with Psi(u, t_k) inside the integrals (differs from Psi(t_{k-1}, u) for sub-VP)',
+     'exponential integrator for the reversal dY = (f(T-t) Y + g(T-t)^2 s) dt + g(T-t) dB of dX = -f X dt + g dB, s frozen: '
+     'weights with Psi(u, t_{k+1}) inside the integrals (differs from Psi(t_k, u) for sub-VP)',
      '003 eqs. 6.19-6.20',
      '03_time_reversal'),
     ('rev.ula_bias',
