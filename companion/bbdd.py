@@ -11,7 +11,7 @@ reverse process Y_t = X_{T-t}, S_t = grad log q_{T-t}(Y_t), H_t = Hess log q_{T-
   (a Numba kernel) for 1-D mixtures.
 * :func:`error3` - the discretisation term sum_k int_{t_k}^{t_{k+1}} E_{t_k,t} dt (Gauss-Legendre
   in t on every step); :func:`error3_fisher` - the same from the Fisher information curve alone
-  (one-time moments, adaptive quadrature: an independent route); :func:`path_kl_gaussian` - the Girsanov path KL of the exponential
+  (one-time moments, Gauss-Legendre on every step: an independent route); :func:`path_kl_gaussian` - the Girsanov path KL of the exponential
   integrator with a score error, for Gaussian data, computed directly from the joint law.
 * :func:`ei_gaussian_law` and :func:`sampler_kl_gaussian` - the exact output law and terminal KL
   of the exponential integrator for data N(mean, c I), coordinate by coordinate (a scalar
@@ -412,7 +412,8 @@ def fisher_information(target, u, n_points=4001):
         phi = w * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi * v[:, None, :])
         q = phi.sum(2)
         dq = -(phi * z / sd[:, None, :]).sum(2)
-        f = dq * dq / q
+        # q underflows to 0 far out in the tails, where dq does too: the integrand is 0 there
+        f = np.divide(dq * dq, q, out=np.zeros_like(q), where=q > 0)
         dx = (hi - lo) / (n_points - 1)
         out[sl] = dx * (f.sum(1) - 0.5 * (f[:, 0] + f[:, -1]))
     return out.reshape(shape)

@@ -14,7 +14,7 @@ described here falls back to its plain statement (:func:`statement_tex`).
 Examples
 --------
 >>> statement_tex("ou.ito_isometry")
-'$\\operatorname{Var}\\big(\\sqrt2\\int_0^t e^{s-t}\\,\\mathrm dB_s\\big) = 1 - e^{-2t}$'
+'$\\operatorname{Var}\\big(\\sqrt2\\int_0^t e^{r-t}\\,\\mathrm dB_r\\big) = 1 - e^{-2t}$'
 >>> [p for p in pieces("a $x^2$ b")]
 [(False, 'a '), (True, 'x^2'), (False, ' b')]
 """
@@ -60,7 +60,7 @@ CATALOGUE = {
         "The first deferred proof of the lecture slides; equation 3 of the expository report "
         "on Benton et al.", f"{_S},{_R}"),
     "ou.ito_isometry": (
-        r"$\operatorname{Var}\big(\sqrt2\int_0^t e^{s-t}\,\mathrm dB_s\big) = 1 - e^{-2t}$",
+        r"$\operatorname{Var}\big(\sqrt2\int_0^t e^{r-t}\,\mathrm dB_r\big) = 1 - e^{-2t}$",
         "The first deferred proof of the lecture slides (the solution of the OU equation).", _S),
     "ou.fokker_planck": (
         r"$\partial_t q_t = \nabla\cdot(x\,q_t) + \Delta q_t$ for a Gaussian-mixture $q$ "
@@ -71,8 +71,10 @@ CATALOGUE = {
         "The slide on the initialisation error, in the lecture slides.", _S),
     "ou.lemma33": (
         rf"${_KL}(q_T\Vert\gamma_d) \le {_E}_{{x_0}}\,{_KL}(\mathcal N(e^{{-T}}x_0, "
-        r"\sigma_T^2 I)\Vert\gamma_d) = -\tfrac d2\log(1-e^{-2T}) \le d\,e^{-2T}$ when "
-        rf"${_E} X_0 = 0$, $\operatorname{{Cov}} X_0 = I$ (the source drops the $\tfrac12$).",
+        r"\sigma_T^2 I)\Vert\gamma_d) = -\tfrac d2\log(1-e^{-2T}) \le d\,e^{-2T}$ for "
+        rf"$T \ge T^\star \approx 0.114$ when ${_E}\|X_0\|^2 = d$ (e.g. ${_E} X_0 = 0$, "
+        r"$\operatorname{Cov} X_0 = I$); the first step is an equality for a point mass (the "
+        r"source drops the $\tfrac12$).",
         "Lemma 3.3 of the expository report on Benton et al.", _R),
     "sde.vp_marginal": (
         r"VP SDE with linear $\beta(t)$: $X_t \mid X_0 = x \sim \mathcal N\big(e^{-\frac12"
@@ -97,22 +99,60 @@ CATALOGUE = {
         r"$1/(1-h/2)$, not $1$.",
         "Derived in chapter 1 of this book.", _B),
     "sde.ou_general": (
-        r"$\mathrm dX = \theta(\mu - X)\,\mathrm dt + \sigma\,\mathrm dB$: $X_t \mid X_0 = x "
-        r"\sim \mathcal N\big(\mu + (x-\mu)e^{-\theta t},\ \tfrac{\sigma^2}{2\theta}"
-        r"(1-e^{-2\theta t})I\big)$",
+        r"$\mathrm dX = \theta(\bar x - X)\,\mathrm dt + g\,\mathrm dB$, $\bar x \in \mathbb R^d$: "
+        r"$X_t \mid X_0 = x \sim \mathcal N\big(\bar x + (x-\bar x)e^{-\theta t},\ "
+        r"\tfrac{g^2}{2\theta}(1-e^{-2\theta t})I\big)$",
         "Equation 3.1 of Tang and Zhao.", _T),
     "sde.langevin_stationary": (
-        r"$\mathrm dX = -\nabla U(X)\,\mathrm dt + \sigma\,\mathrm dB$ leaves "
-        r"$e^{-2U/\sigma^2}$ invariant.",
+        r"$\mathrm dX = -\nabla U(X)\,\mathrm dt + g\,\mathrm dB$ ($\nabla U$ locally Lipschitz "
+        r"with linear growth) leaves $e^{-2U/g^2}$ invariant.",
         "Equations 3.3-3.4 of Tang and Zhao.", _T),
     "sde.ddpm_limit": (
         r"The DDPM chain $x_i = \sqrt{1-b_i}\,x_{i-1} + \sqrt{b_i}\,z_i$ converges to the VP "
         r"marginal at rate $O(1/N)$.",
         "Section 3(c) of Tang and Zhao.", _T),
     "sde.cvp_marginal": (
-        r"Contractive VP ($f = \beta x/2$, $g = \sqrt\beta$): $X_t \mid X_0 = x \sim "
-        r"\mathcal N\big(e^{B(t)/2}x,\ (e^{B(t)}-1)I\big)$",
+        r"Contractive VP ($\mathrm dX = \tfrac12\beta X\,\mathrm dt + \sqrt\beta\,\mathrm dB$): "
+        r"$X_t \mid X_0 = x \sim \mathcal N\big(e^{\Lambda(t)/2}x,\ (e^{\Lambda(t)}-1)I\big)$ "
+        r"with $\Lambda = \int_0^t\beta$",
         "Equations 3.15-3.17 of Tang and Zhao.", _T),
+    "ou.de_bruijn": (
+        rf"$\frac{{\mathrm d}}{{\mathrm dt}}{_KL}(q_t\Vert\gamma_d) = -\mathcal I(q_t\Vert\gamma_d)$ "
+        r"for $t > 0$, with $\mathcal I(p\Vert\gamma_d) = \int p\,\|\nabla\log p + x\|^2$ the "
+        r"relative Fisher information (de Bruijn's identity for the OU flow).",
+        "A step of the proof of the exponential decay on the slide on the initialisation error, in "
+        "the lecture slides; the identity is de Bruijn's (Stam 1959).", f"{_S},stam1959some"),
+    "ou.gaussian_lsi": (
+        rf"${_KL}(p\Vert\gamma_d) \le \tfrac12\,\mathcal I(p\Vert\gamma_d)$, with equality for "
+        r"$p = \mathcal N(m, I_d)$; along the OU flow $\mathcal I(q_t\Vert\gamma_d) \le "
+        r"e^{-2t}\,\mathcal I(q\Vert\gamma_d)$.",
+        "A step of the proof of the exponential decay on the slide on the initialisation error, in "
+        "the lecture slides; the inequality is Gross's, the proof Bakry and Emery's.",
+        f"{_S},gross1975logarithmic,bakry2014analysis"),
+    "ou.w2_contraction": (
+        r"$W_2(q_T, \gamma_d) \le e^{-T}\,W_2(q, \gamma_d)$ (synchronous coupling), with equality "
+        r"for $q = \mathcal N(m, I_d)$.",
+        "The coupling argument in the proof of Theorem 6.6 of Tang and Zhao.", _T),
+    "ou.convexity_bound": (
+        rf"${_KL}(q_T\Vert\gamma_d) \le {_E}_{{x_0}}\,{_KL}(\mathcal N(e^{{-T}}x_0, \sigma_T^2 I)"
+        rf"\Vert\gamma_d) = \tfrac12\big(e^{{-2T}}(M_2 - d) - d\log(1 - e^{{-2T}})\big)$ for any "
+        r"$q$ with second moment $M_2 = \mathbb E\|X_0\|^2$.",
+        "The general value of the proof of Lemma 3.3 of the expository report on Benton et al.", _R),
+    "ou.kl_cumulant_rate": (
+        rf"For data with mean $0$ and covariance $I$: ${_KL}(q_T\Vert\gamma_d) = "
+        r"\tfrac1{12}\|\kappa_3\|^2e^{-6T} + O(e^{-8T})$ as $T \to \infty$, and "
+        r"$\tfrac1{48}\|\kappa_4\|^2e^{-8T} + O(e^{-10T})$ when $\kappa_3 = 0$.",
+        "Derived in chapter 1 of this book (Edgeworth expansion).", _B),
+    "sde.smld_limit": (
+        r"The SMLD chain $x_i = x_{i-1} + \sqrt{\sigma_i^2 - \sigma_{i-1}^2}\,z_i$ with "
+        r"$\sigma_i = \sigma(iT/N)$ has exactly the VE marginal $\mathcal N\big(x_0, "
+        r"(\sigma_i^2 - \sigma_{\min}^2)I\big)$ at $t_i = iT/N$, for every $N$.",
+        "Section 3(b) of Tang and Zhao.", _T),
+    "sde.ve_init_error": (
+        rf"VE: ${_KL}\big(q_T\Vert\mathcal N(0, v_TI)\big) \le {_E}\|X_0\|^2/(2v_T)$ with "
+        r"$v_T = \sigma_{\max}^2 - \sigma_{\min}^2$, with equality for a point mass.",
+        "The VE noise law of Section 3(b) of Tang and Zhao; the bound is derived in chapter 1 of "
+        "this book.", _T),
     # ------------------------------------------------------------------ 2. Tweedie, score matching
     "tweedie.mean": (
         rf"${_E}[x\mid\tilde x] = \tilde x + \sigma^2\nabla\log\tilde p(\tilde x)$ for "
@@ -167,6 +207,21 @@ CATALOGUE = {
         r"The variance of Hutchinson's divergence estimator with Gaussian probes is "
         r"$2\|\operatorname{sym}J\|_F^2$ (less with Rademacher probes).",
         "Derived in chapter 2 of this book.", _B),
+    "sm.kl_fisher": (
+        r"For two laws noised by the same SDE $\mathrm dX = -f(t)X\,\mathrm dt + g(t)\,\mathrm dB$: "
+        r"$\mathrm{KL}(q_\delta\,\Vert\,p_\delta) = \mathrm{KL}(q_T\,\Vert\,p_T) + \tfrac12"
+        rf"\int_\delta^T g(t)^2\,{_E}_{{q_t}}\|\nabla\log q_t - \nabla\log p_t\|^2\,\mathrm dt$ "
+        r"(weight $1$ for the OU process).",
+        "The remark after equation 4.13 of Tang and Zhao (the link to an ELBO); Song, Durkan, "
+        "Murray and Ermon.", f"{_T},song2021maximum"),
+    "sm.likelihood_weighting": (
+        r"For scores of noised laws $s_\theta(t,\cdot) = \nabla\log p^\theta_t$, the "
+        r"likelihood-weighted denoising objective $\int_\delta^T \tfrac12 g^2 J_{\mathrm{DSM}}"
+        rf"(t;\theta)\,\mathrm dt$ equals $-{_E}_{{q_\delta}}\log p^\theta_\delta - \mathrm{{KL}}"
+        r"(q_T\,\Vert\,p^\theta_T)$ up to a constant independent of $\theta$; with the weight "
+        r"$\sigma_t^2$ it is not a likelihood.",
+        "Equation 4.13 of Tang and Zhao and the remark after it; Song, Durkan, Murray and "
+        "Ermon.", f"{_T},song2021maximum"),
     # ------------------------------------------------------------------ 3. time reversal
     "rev.fokker_planck": (
         r"The Fokker-Planck equation of the reverse process is the forward one with time "
@@ -261,6 +316,11 @@ CATALOGUE = {
         r"The TV bound of Chen et al. (2023), constants unspecified: the ratio of the measured "
         r"TV for a 1-D mixture to the bracket stays bounded along sweeps in $h$ and $T$.",
         "The convergence guarantee in the lecture slides.", f"{_S},chen2023sampling"),
+    "gir.ei_tv_order": (
+        r"With the exact score and smooth data, the TV distance of the exponential integrator's "
+        r"output to the data decreases like $h$ (order one), not like the $\sqrt h$ of the "
+        r"Girsanov bracket (observed on a 1-D mixture).",
+        "An observation of this book (the weak order of the scheme).", _B),
     "gir.brownian_shift": (
         r"Under the Girsanov-weighted law, $B_t - \int_0^t b_r\,\mathrm dr$ is a Brownian "
         r"motion (mean $0$, variance $T$, fourth moment $3T^2$).",
@@ -595,6 +655,33 @@ CATALOGUE = {
         r"$\int_0^s\sqrt2\,e^r\,\mathrm dB_r$ is a Brownian motion run at the clock "
         r"$e^{2s} - 1$.",
         "Equation 33 of the expository report on Benton et al.", _R),
+    "ito.lemma_d": (
+        r"Itô's formula in $d$ dimensions, $\mathrm dg = \partial_tg\,\mathrm dt + \nabla g\cdot"
+        r"\mathrm dX + \tfrac12\operatorname{tr}(vv^\top\nabla^2g)\,\mathrm dt$: for $X = vB$ and "
+        r"$Y = e^{\lambda\cdot X - ct/2}$ with $c = \lambda^\top vv^\top\lambda$, the remainder "
+        r"$Y_T - 1 - \sum_kY_{t_k}\lambda\cdot\Delta X_k$ has mean square "
+        r"$(e^{cT} - 1)(e^{ch} - 1 - ch)/(e^{ch} - 1)$.",
+        "Chapter 4 of Øksendal's textbook.", "oksendal2003stochastic"),
+    "ito.martingale": (
+        r"For adapted $H$ with $\mathbb E\int_0^T|H_t|^2\,\mathrm dt < \infty$, $M = \int H\cdot"
+        r"\mathrm dB$ is a martingale: $\mathbb EM_T = 0$ and $\mathbb E[(M_T - M_s)Z] = 0$ for "
+        r"bounded $\mathcal F_s$-measurable $Z$.",
+        "Chapter 3 of Øksendal's textbook.", "oksendal2003stochastic"),
+    "ito.well_posed": (
+        r"Locally Lipschitz coefficients with linear growth give a unique strong solution that "
+        r"does not explode; for the reverse SDE of a Gaussian mixture, whose score is not "
+        r"globally Lipschitz, Euler-Maruyama paths driven by one Brownian path converge, with "
+        r"mean square gaps of order $h^2$.",
+        "Section 5.2 of Karatzas and Shreve.", "karatzas1991brownian"),
+    "ito.generator": (
+        r"$\big(\mathbb Ef(X_h) - f(x)\big)/h \to \mathcal Lf(x) = b\cdot\nabla f + \tfrac12"
+        r"\operatorname{tr}(GG^\top\nabla^2f)$, at rate $h$.",
+        "Chapter 7 of Øksendal's textbook.", "oksendal2003stochastic"),
+    "ito.fokker_planck": (
+        r"The density of $\mathrm dX = b\,\mathrm dt + G\,\mathrm dB$ solves $\partial_tp = "
+        r"-\sum_i\partial_i(b_ip) + \tfrac12\sum_{ij}\partial_i\partial_j(A_{ij}p)$ with "
+        r"$A = GG^\top$ (checked with position-dependent $b$ and $A$).",
+        "Chapter 8 of Øksendal's textbook.", "oksendal2003stochastic"),
 }
 
 

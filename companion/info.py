@@ -120,7 +120,7 @@ def geometric_grid(T, n, alpha):
             g = T * np.expm1(k * la) / math.expm1(n * la)
         else:
             # alpha > 1: divide through by alpha^n so that nothing overflows for large n log
-            # alpha; both terms of the numerator come from the same call, so t_0 = 0 exactly
+            # alpha
             e = np.exp((k - n) * la)
             g = T * (e - e[0]) / -np.expm1(-n * la)
     # the ends are 0 and T by definition, not by arithmetic: exp and expm1 may differ in the

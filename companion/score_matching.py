@@ -34,7 +34,8 @@ from .targets import GaussianMixture
 __all__ = [
     "tweedie_mean", "tweedie_noise", "ou_score_from_mean", "ou_hessian_from_cov",
     "RBFScoreModel", "PolynomialExpFamily",
-    "esm_terms", "ism_terms", "sliced_terms", "dsm_terms", "noise_prediction_terms",
+    "esm_terms", "ism_terms", "sliced_terms", "dsm_terms", "dsm_terms_over_time",
+    "noise_prediction_terms",
     "normal_equations", "fit_least_squares", "fit_esm", "fit_ism", "fit_dsm",
     "fit_noise_prediction",
     "sandwich_ism", "sandwich_least_squares",
@@ -665,6 +666,72 @@ def dsm_terms(model, theta, xt, x0, alpha, sigma):
     xt, target = _dsm_target(xt, x0, alpha, sigma)
     s = model.score(theta, xt)
     return np.sum((s - target) ** 2, axis=1)
+
+
+def dsm_terms_over_time(data, scores, times, n, seed, sde=None):
+    """Per-sample denoising terms at several times, for score fields that depend on time.
+
+    At the ``j``-th time ``t`` draw ``n`` pairs: ``x_0 = data.sample(n, seed + 2 j)`` and
+    ``g = rng.normals(n, d, seed + 2 j + 1)``; form ``x_t = m(t) x_0 + sqrt(v(t)) g`` (the OU
+    process, ``m = e^{-t}``, ``v = 1 - e^{-2t}``, unless ``sde`` gives ``mean_coeff`` and
+    ``marginal_var``) and return ``|s(t, x_t) - grad log p(x_t | x_0)|^2`` for every field
+    ``s`` of ``scores``. The same pairs serve every field, so differences between fields are
+    paired. A quadrature rule in ``t`` applied to the means gives a time-integrated
+    denoising objective ``int lambda(t) J_DSM(t) dt``.
+
+    Parameters
+    ----------
+    data : GaussianMixture
+        The law of ``x_0``.
+    scores : sequence of callables
+        Each ``s(t, x)`` maps a time and points of shape (n, d) to vectors of shape (n, d).
+    times : array_like, shape (k,)
+        Positive times.
+    n : int
+        Pairs per time.
+    seed : int
+    sde : object with ``mean_coeff(t)`` and ``marginal_var(t)``, optional
+        A linear SDE of :mod:`companion.sde`; the OU process by default.
+
+    Returns
+    -------
+    ndarray, shape (len(scores), k, n)
+
+    Examples
+    --------
+    >>> import companion as cp
+    >>> exact = lambda t, x: cp.gaussian([0.0], [[1.0]]).at(t).score(x)
+    >>> terms = dsm_terms_over_time(cp.gaussian([0.0], [[1.0]]), [exact], [0.5], n=4, seed=0)
+    >>> terms.shape
+    (1, 1, 4)
+    """
+    if not isinstance(data, GaussianMixture):
+        raise ValueError("data must be a GaussianMixture")
+    if not isinstance(scores, (list, tuple)) or not scores or not all(callable(s) for s in scores):
+        raise ValueError("scores must be a non-empty list of callables s(t, x)")
+    times = check_array(times, "times", ndim=1)
+    if np.any(times <= 0):
+        raise ValueError("times must be > 0")
+    n = check_int(n, "n", low=1)
+    seed = check_seed(seed)
+    if sde is not None and not (hasattr(sde, "mean_coeff") and hasattr(sde, "marginal_var")):
+        raise ValueError("sde must have mean_coeff and marginal_var (a companion.sde process)")
+    d = data.dim
+    out = np.empty((len(scores), times.size, n))
+    for j, t in enumerate(times):
+        if sde is None:
+            m, v = np.exp(-t), -np.expm1(-2.0 * t)
+        else:
+            m, v = float(sde.mean_coeff(t)), float(sde.marginal_var(t))
+        x0 = data.sample(n, seed=seed + 2 * j)
+        xt = m * x0 + np.sqrt(v) * rng.normals(n, d, seed + 2 * j + 1)
+        xt, target = _dsm_target(xt, x0, m, np.sqrt(v))
+        for i, s in enumerate(scores):
+            field = np.asarray(s(float(t), xt), dtype=float)
+            if field.shape != xt.shape:
+                raise ValueError(f"scores[{i}] returned shape {field.shape}, expected {xt.shape}")
+            out[i, j] = np.sum((field - target) ** 2, axis=1)
+    return out
 
 
 def noise_prediction_terms(model, theta, xt, noise, sigma):

@@ -494,3 +494,55 @@ def test_hutchinson_variance_gaussian_formula_for_rademacher_fails():
     verify.close("sm.hutchinson_variance", dev2.mean(), exact, stderr=se)
     with pytest.raises(AssertionError):
         verify.close("sm.hutchinson_variance", dev2.mean(), 2 * np.sum(S**2), stderr=se)
+
+
+def _kl_and_fisher_1d(q, p, times, x):
+    """KL(q_t || p_t) by quadrature and E_{q_t} |grad log q_t - grad log p_t|^2 (OU), d = 1."""
+    dx = x[1, 0] - x[0, 0]
+    kl = [np.sum(q.at(t).pdf(x) * (q.at(t).logpdf(x) - p.at(t).logpdf(x))) * dx for t in times]
+    fisher = [np.sum(q.at(t).pdf(x) * (q.at(t).score(x) - p.at(t).score(x))[:, 0] ** 2) * dx
+              for t in times]
+    return np.array(kl), np.array(fisher)
+
+
+def test_kl_fisher_wrong_weights_fail():
+    """The likelihood weight g^2/2 (= 1 for OU) passes; g^2, and the weight sigma_t^2, fail."""
+    q, p = cp.targets.lopsided(), cp.gaussian([0.3], [[1.5]])
+    x = np.linspace(-12, 12, 6001)[:, None]
+    T = 2.0
+    u, w = np.polynomial.legendre.leggauss(24)
+    u, w = (u + 1) / 2, w / 2
+    t = T * u**2
+    kl, _ = _kl_and_fisher_1d(q, p, [0.0, T], x)
+    _, fisher = _kl_and_fisher_1d(q, p, t, x)
+    lhs = kl[0] - kl[1]
+    jac = 2 * T * u * w
+    verify.close("sm.kl_fisher", lhs, jac @ fisher, atol=1e-6)
+    for weight in (2.0 * np.ones_like(t), cp.time.sigma2(t)):
+        with pytest.raises(AssertionError):
+            verify.close("sm.kl_fisher", lhs, jac @ (weight * fisher), atol=1e-6)
+
+
+def test_likelihood_weighting_sigma2_weight_fails():
+    """The time-integrated DSM gap between two noised-law models, weighted by 1, matches the
+    likelihood gap; weighted by sigma_t^2 (the source's weight) it does not."""
+    q = cp.targets.lopsided()
+    models = [cp.GaussianMixture([0.3, 0.3, 0.4], q.means, q.covs), cp.gaussian(q.mean(), q.cov())]
+    x = np.linspace(-12, 12, 6001)[:, None]
+    delta, T = 0.01, 2.0
+    u, w = np.polynomial.legendre.leggauss(16)
+    lo, hi = np.log(delta), np.log(T)
+    t = np.exp(lo + (hi - lo) * (u + 1) / 2)
+    wt = (hi - lo) * w / 2 * t
+    kls = [_kl_and_fisher_1d(q, p, [delta, T], x)[0] for p in models]
+    nll_gap = (kls[0][0] - kls[0][1]) - (kls[1][0] - kls[1][1])
+    fields = [lambda s, y, p=p: p.at(s).score(y) for p in models]
+    terms = sm.dsm_terms_over_time(q, fields, t, n=20_000, seed=7)
+    gap = terms[0] - terms[1]
+    se = np.sqrt(wt**2 @ gap.var(axis=1) / gap.shape[1])
+    verify.close("sm.likelihood_weighting", wt @ gap.mean(axis=1), nll_gap, stderr=se)
+    with pytest.raises(AssertionError):
+        verify.close("sm.likelihood_weighting", wt @ (cp.time.sigma2(t) * gap.mean(axis=1)), nll_gap,
+                     stderr=se)
+    with pytest.raises(AssertionError):
+        verify.close("sm.likelihood_weighting", 2 * wt @ gap.mean(axis=1), nll_gap, stderr=se)

@@ -219,14 +219,117 @@ def test_quadratic_variation_of_a_smooth_path_claim_fails():
 
 
 def test_ito_lemma_without_correction_term_fails():
-    """B_T^2 = 2 int B dB without the + T: the error does not vanish (slope ~ 0)."""
-    ns = np.array([16, 64, 256, 1024])
-    rms = []
-    for n in ns:
-        s = cp.ito.brownian_sums(1.0, n, 3000, seed=2000 + n)
-        rms.append(np.sqrt(np.mean((s[:, 0] ** 2 - 2 * s[:, 2]) ** 2)))
+    """Y = e^{B} in place of e^{B - t/2} (ordinary calculus: dY = Y dB without a correction):
+    the remainder's mean square misses the exact value of the true statement."""
+    n = 256
+    s = cp.ito.brownian_sums(1.0, n, 20_000, seed=1000 + n)
+    exact = cp.ito.exp_martingale_mse(1.0, 1.0, n)
+    m, se = cp.stats.mean_stderr((np.exp(s[:, 0] - 0.5) - 1 - s[:, 4]) ** 2)
+    verify.close("ito.lemma", m, exact, stderr=se)
+    w = cp.ito.exp_martingale_sums([[1.0]], [1.0], 0.0, 1.0, n, 20_000, seed=1000 + n)
+    m, se = cp.stats.mean_stderr((np.exp(w[:, 0]) - 1 - w[:, 1]) ** 2)
     with pytest.raises(AssertionError):
-        verify.slope("ito.lemma", ns, rms, expected=-0.5, tol=0.05)
+        verify.close("ito.lemma", m, exact, stderr=se)
+
+
+def test_stratonovich_mean_claimed_zero_fails():
+    """The exercise: the midpoint sums are not a martingale (mean 1 - e^{-T/2}, not 0)."""
+    mid = cp.ito.sine_sums(1.0, 64, 20_000, seed=7)[:, 5]
+    m, se = cp.stats.mean_stderr(mid)
+    verify.close("ito.lemma", m, cp.ito.sine_sum_moments(1.0, 64)["mid_mean"], stderr=se)
+    with pytest.raises(AssertionError):
+        verify.close("ito.lemma", m, 0.0, stderr=se)
+
+
+def test_ito_lemma_d_without_covariation_or_with_midpoints_fails():
+    """d = 2, X = v B with correlated coordinates: the correction with the diagonal of v v^T
+    only, and the midpoint (Stratonovich) sums, both fail the mean-square check."""
+    v, lam, T, n = np.array([[1.0, 0.0], [0.9, 0.6]]), np.array([0.6, -0.9]), 1.0, 64
+    c = lam @ v @ v.T @ lam
+    c_diag = lam**2 @ np.diag(v @ v.T)
+    s = cp.ito.exp_martingale_sums(v, lam, c, T, n, 20_000, seed=364)
+    m, se = cp.stats.mean_stderr((np.exp(s[:, 0] - c * T / 2) - 1 - s[:, 1]) ** 2)
+    verify.close("ito.lemma_d", m, cp.ito.exp_martingale_mse(c, T, n), stderr=se)
+    m, se = cp.stats.mean_stderr((np.exp(s[:, 0] - c * T / 2) - 1 - s[:, 2]) ** 2)
+    with pytest.raises(AssertionError):
+        verify.close("ito.lemma_d", m, cp.ito.exp_martingale_mse(c, T, n), stderr=se)
+    w = cp.ito.exp_martingale_sums(v, lam, c_diag, T, n, 20_000, seed=364)
+    m, se = cp.stats.mean_stderr((np.exp(w[:, 0] - c_diag * T / 2) - 1 - w[:, 1]) ** 2)
+    with pytest.raises(AssertionError):
+        verify.close("ito.lemma_d", m, cp.ito.exp_martingale_mse(c_diag, T, n), stderr=se)
+
+
+def test_martingale_claim_for_right_point_sums_fails():
+    """Non-adapted integrand sin(B_{t_{k+1}}): neither the mean nor the increment given the past
+    is zero."""
+    B_s, M_s, M_T, R_s, R_T, _, _ = cp.ito.sine_sums(1.0, 64, 20_000, seed=9).T
+    for left, right in ((M_T, R_T), ((M_T - M_s) * np.cos(B_s), (R_T - R_s) * np.cos(B_s))):
+        m, se = cp.stats.mean_stderr(left)
+        verify.close("ito.martingale", m, 0.0, stderr=se)
+        m, se = cp.stats.mean_stderr(right)
+        with pytest.raises(AssertionError):
+            verify.close("ito.martingale", m, 0.0, stderr=se)
+
+
+def test_well_posed_with_strong_order_one_half_fails():
+    """The claimed rate of the Cauchy gaps: h (strong order 1/2) in place of h^2."""
+    ring = cp.targets.ring()
+    steps = np.array([16, 32, 64, 128, 256])
+    Y = cp.ito.reverse_sde_refinements(ring, ring.at(1.0).sample(2000, seed=3), 1.0, 0.8, steps,
+                                       seed=4)
+    runs = np.sum((Y[:-1] - Y[1:]) ** 2, axis=2).reshape(len(steps) - 1, 20, -1).mean(axis=2)
+    h = 0.8 / steps[:-1]
+    se = cp.stats.loglog_slope_stderr(h, runs)
+    verify.slope("ito.well_posed", h, runs.mean(axis=1), expected=2.0, tol=5 * se)
+    with pytest.raises(AssertionError):
+        verify.slope("ito.well_posed", h, runs.mean(axis=1), expected=1.0, tol=5 * se)
+
+
+def _generator_quotients():
+    M = np.array([[1.0, 2.0], [-0.5, 1.5]])
+    G = np.array([[1.0, 0.0], [0.8, 0.5]])
+    x = np.array([1.0, 0.5])
+    f = lambda y: y[:, 0] * y[:, 1] ** 2                                  # noqa: E731
+    grad, hess = np.array([x[1] ** 2, 2 * x[0] * x[1]]), np.array([[0.0, 2 * x[1]], [2 * x[1], 2 * x[0]]])
+    hs = np.array([0.008, 0.004, 0.002, 0.001])
+    q = np.array([(cp.ito.gaussian_expectation(f, *cp.ito.ou_transition(M, G, x, h))
+                   - f(x[None])[0]) / h for h in hs])
+    return hs, q, lambda A, Mx=M @ x: -Mx @ grad + 0.5 * np.trace(A @ hess), G, M, x, grad, hess
+
+
+def test_generator_with_misplaced_diffusion_or_drift_fails():
+    """G^T G for G G^T, the diagonal of G G^T, no 1/2, and M^T for M: the quotient's distance
+    to each stops shrinking."""
+    hs, q, L, G, M, x, grad, hess = _generator_quotients()
+    verify.slope("ito.generator", hs, np.abs(q - L(G @ G.T)), expected=1.0, tol=0.1)
+    wrong = [L(G.T @ G), L(np.diag(np.diag(G @ G.T))), L(2 * G @ G.T),
+             -(M.T @ x) @ grad + 0.5 * np.trace(G @ G.T @ hess)]
+    for w in wrong:
+        with pytest.raises(AssertionError):
+            verify.slope("ito.generator", hs, np.abs(q - w), expected=1.0, tol=0.1)
+
+
+def test_fokker_planck_with_misplaced_diffusion_matrix_fails():
+    """A_ij d_i d_j p and d_i(A_ij d_j p) in place of d_i d_j(A_ij p), for position-dependent A."""
+    rate, vol, rho = np.array([0.3, -0.2]), np.array([0.5, 0.8]), np.array([[1.0, -0.6], [-0.6, 1.0]])
+    x0, t = np.array([1.0, 1.5]), 0.5
+    dens = lambda t_, y: cp.ito.gbm_density(t_, y, x0, rate, vol, rho)     # noqa: E731
+    drift = lambda y: cp.ito.gbm_coefficients(y, rate, vol, rho)[0]       # noqa: E731
+    diff = lambda y: cp.ito.gbm_coefficients(y, rate, vol, rho)[1]        # noqa: E731
+    L = np.linalg.cholesky(t * rho * np.outer(vol, vol))
+    pts = np.exp(np.log(x0) + (rate - vol**2 / 2) * t + cp.rng.normals(100, 2, seed=5) @ L.T)
+    hs = np.array([0.02, 0.01, 0.005, 0.0025])
+    res = {f: [np.abs(cp.ito.forward_residual(dens, drift, diff, t, pts, h, form=f)).max()
+               for h in hs] for f in ("ito", "outside", "fick")}
+    verify.slope("ito.fokker_planck", hs, res["ito"], expected=2.0, tol=0.1)
+    for f in ("outside", "fick"):
+        with pytest.raises(AssertionError):
+            verify.slope("ito.fokker_planck", hs, res[f], expected=2.0, tol=0.1)
+    # the Stratonovich reading of the SDE (log X with mean log x0 + rate t) fails too
+    strat = lambda t_, y: cp.ito.gbm_density(t_, y, x0, rate + vol**2 / 2, vol, rho)  # noqa: E731
+    r = [np.abs(cp.ito.forward_residual(strat, drift, diff, t, pts, h)).max() for h in hs]
+    with pytest.raises(AssertionError):
+        verify.slope("ito.fokker_planck", hs, r, expected=2.0, tol=0.1)
 
 
 def test_isometry_with_right_endpoint_fails():
@@ -241,6 +344,14 @@ def test_isometry_with_right_endpoint_fails():
     # and they converge to (B_T^2 + T) / 2, not (B_T^2 - T) / 2
     with pytest.raises(AssertionError):
         verify.close("ito.isometry", s[:, 3], 0.5 * (s[:, 0] ** 2 - 1.0), atol=0.5)
+    # the same for the integrand sin(B), whose isometry value is exact at n steps
+    sine = cp.ito.sine_sums(1.0, n, 100_000, seed=7)
+    exact = cp.ito.sine_sum_moments(1.0, n)["isometry"]
+    m, se = cp.stats.mean_stderr(sine[:, 2] ** 2)
+    verify.close("ito.isometry", m, exact, stderr=se)
+    m, se = cp.stats.mean_stderr(sine[:, 4] ** 2)
+    with pytest.raises(AssertionError):
+        verify.close("ito.isometry", m, exact, stderr=se)
 
 
 def test_dds_with_unsquared_clock_fails():

@@ -17,10 +17,6 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "companion"
-ALLOCATORS = {"np.empty", "np.zeros", "np.ones", "np.full", "np.empty_like", "np.zeros_like",
-              "np.ones_like", "np.full_like"}
-
-
 def _functions():
     """Every function of the package: name -> list of (module, FunctionDef)."""
     out = {}

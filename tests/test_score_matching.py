@@ -267,6 +267,57 @@ def test_objective_bad_input(model2, points2):
         sm.noise_prediction_terms(model2, th, points2, points2, -1.0)
 
 
+
+def test_dsm_terms_over_time_match_reference_and_closed_form():
+    data = cp.gaussian([0.0, 0.0], 0.5 * np.eye(2))
+    times = np.array([0.1, 0.7])
+    fields = [lambda t, x: data.at(t).score(x), lambda t, x: -x]
+    terms = sm.dsm_terms_over_time(data, fields, times, n=2000, seed=5)
+    assert terms.shape == (2, 2, 2000)
+    # the same pairs rebuilt by hand
+    for j, t in enumerate(times):
+        x0 = data.sample(2000, seed=5 + 2 * j)
+        xt = np.exp(-t) * x0 + sig(t) * cp.rng.normals(2000, 2, seed=5 + 2 * j + 1)
+        cond = -(xt - np.exp(-t) * x0) / sig(t) ** 2
+        for i, f in enumerate(fields):
+            np.testing.assert_allclose(terms[i, j], np.sum((f(t, xt) - cond) ** 2, axis=1),
+                                       rtol=1e-12)
+    # with the exact score the mean is C_t = d / v - d / (c m^2 + v), here for OU and for VE
+    ve = cp.sde.VE(sigma_min=0.1, sigma_max=5.0, T=1.0)
+    for sde in (None, ve):
+        m = np.exp(-times) if sde is None else ve.mean_coeff(times)
+        v = sig(times) ** 2 if sde is None else ve.marginal_var(times)
+        exact = [lambda t, x, s=sde: -x / (0.5 * (np.exp(-2 * t) if s is None else 1.0)
+                                           + (sig(t) ** 2 if s is None else float(ve.marginal_var(t))))]
+        got = sm.dsm_terms_over_time(data, exact, times, n=200_000, seed=7, sde=sde)[0]
+        floor = 2 / v - 2 / (0.5 * m**2 + v)
+        se = got.std(axis=1) / np.sqrt(got.shape[1])
+        assert np.all(np.abs(got.mean(axis=1) - floor) < 5 * se), (got.mean(axis=1), floor, se)
+        # the target -g/sigma alone (a zero field) has mean d / v: the wrong power of v fails
+        zero = sm.dsm_terms_over_time(data, [lambda t, x: 0 * x], times, n=20_000, seed=9, sde=sde)[0]
+        assert np.all(np.abs(zero.mean(axis=1) - 2 / v) < 5 * zero.std(axis=1) / np.sqrt(20_000))
+
+
+def test_dsm_terms_over_time_bad_input():
+    data = cp.gaussian([0.0], [[1.0]])
+    ok = [lambda t, x: -x]
+    with pytest.raises(ValueError, match="data"):
+        sm.dsm_terms_over_time("data", ok, [0.5], n=3, seed=0)
+    with pytest.raises(ValueError, match="scores"):
+        sm.dsm_terms_over_time(data, [], [0.5], n=3, seed=0)
+    with pytest.raises(ValueError, match="scores"):
+        sm.dsm_terms_over_time(data, ["s"], [0.5], n=3, seed=0)
+    with pytest.raises(ValueError, match="times"):
+        sm.dsm_terms_over_time(data, ok, [0.0, 0.5], n=3, seed=0)
+    with pytest.raises(ValueError, match="n"):
+        sm.dsm_terms_over_time(data, ok, [0.5], n=0, seed=0)
+    with pytest.raises(ValueError, match="seed"):
+        sm.dsm_terms_over_time(data, ok, [0.5], n=3, seed=-1)
+    with pytest.raises(ValueError, match="sde"):
+        sm.dsm_terms_over_time(data, ok, [0.5], n=3, seed=0, sde="VP")
+    with pytest.raises(ValueError, match="scores"):
+        sm.dsm_terms_over_time(data, [lambda t, x: x[:1]], [0.5], n=3, seed=0)
+
 # ------------------------------------------------------------------------------ fits
 def test_least_squares_fits_match_lstsq(model2, points2):
     ref_phi, ref_d = ref_rbf(points2, model2.centers, model2.width)

@@ -72,6 +72,11 @@ CASES = {
         cp.targets.rademacher(), [0.0, 1.0, 2.0], np.linspace(-12, 12, 2401)),
     "ito._sums_kernel": lambda: ito.brownian_sums(1.0, 20, 20_000, seed=0),
     "ito._dds_kernel": lambda: ito.dds_samples([0.5, 1.0], 40, 20_000, seed=0),
+    "ito._exp_kernel": lambda: ito.exp_martingale_sums([[1.0, 0.0], [0.9, 0.6]], [0.6, -0.9],
+                                                       0.34, 1.0, 20, 20_000, seed=0),
+    "ito._sine_kernel": lambda: ito.sine_sums(1.0, 20, 20_000, seed=0),
+    "ito._refine_kernel": lambda: ito.reverse_sde_refinements(
+        cp.targets.ring(), cp.rng.normals(2_000, 2, seed=1), 1.0, 0.5, [5, 10, 20], seed=2),
     "localization._paths_kernel": lambda: [
         localization.paths(cp.targets.ring(), SL_GRID, 2_000, seed=1, method=m)
         for m in localization.METHODS],

@@ -137,15 +137,14 @@ def test_a_precondition_fails_on_nan_and_refuses_a_blank_reason():
 
 def _chapter_calls(name):
     """(chapter, call) for every call verify.<name>(...) in the code cells of the book."""
-    import ast
-
     cells = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+    header = re.compile(r"\A(?:---\n.*?\n---\n|(?::[^\n]*\n)+)", re.S)
     for path in sorted((ROOT / "book").glob("*.md")):
         for src in cells.findall(path.read_text(encoding="utf-8")):
-            try:
-                tree = ast.parse(src)
-            except SyntaxError:
-                continue
+            src = header.sub("", src)        # the cell's options (:tags: or a YAML block)
+            if src.lstrip().startswith("%"):
+                continue                     # a cell magic, not Python
+            tree = ast.parse(src)            # a chapter cell that is not Python fails here
             for node in ast.walk(tree):
                 if isinstance(node, ast.Call) and ast.unparse(node.func) == f"verify.{name}":
                     yield path.name, node

@@ -140,6 +140,12 @@ MUTATIONS = [
     Mutation("divergences.gaussian_kl_logdet_sign", "companion/divergences.py",
              "u @ u - d + logdet", "u @ u - d - logdet",
              "Gaussian KL with the log-determinant ratio inverted", [P], CH1),
+    Mutation("bounds.convexity_bound_centring", "companion/bounds.py",
+             "return 0.5 * (np.exp(-2.0 * T) * m2 + d * s2 - d - d * np.log(s2))",
+             "return 0.5 * (np.exp(-2.0 * T) * m2 - d * np.log(s2))",
+             "general initialisation bound without the variance terms d sigma_T^2 - d",
+             ["tests/test_negative_controls_forward.py::test_convexity_bound_wrong_general_value_fails",
+              "tests/test_negative_controls_forward.py"], CH1),
     # ---- Tweedie and score matching ----
     Mutation("sm.tweedie_sigma", "companion/score_matching.py",
              "out = (pts + sigma * sigma * mixture.channel(a, sigma).score(pts)) / a",
@@ -189,7 +195,8 @@ MUTATIONS = [
              [PK, TI + "::test_same_bits_with_one_or_two_threads[finetune._pg_kernel]"], None),
     Mutation("localization.shared_cov_target", "companion/localization.py",
              "A[i, 0] if want_cov else cov_scratch)", "A[i, 0] if want_cov else A[0, 0])",
-             "paths without covariances hand every thread the same covariance buffer", [PK], None),
+             ("paths without covariances hand every thread the same covariance buffer (a latent race: "
+              "the buffer is not written while covariances are off, so only the static reading sees it)"), [PK], None),
     Mutation("info.geometric_grid_ends_by_arithmetic", "companion/info.py",
              "    g[0] = 0.0\n    g[-1] = T\n    return g\n", "    return g\n",
              "the geometric grid's ends left to exp and expm1 (t_0 = -4e-17 on another processor)",
@@ -255,6 +262,11 @@ MUTATIONS = [
     Mutation("score_matching.dsm_target_sigma", "companion/score_matching.py",
              "return xt, -(xt - alpha * x0) / (sigma * sigma)", "return xt, -(xt - alpha * x0) / sigma",
              "the conditional score -(x_t - alpha x_0)/sigma instead of /sigma^2", [SM], CH2),
+    Mutation("score_matching.dsm_over_time_noise", "companion/score_matching.py",
+             "xt = m * x0 + np.sqrt(v) * rng.normals(n, d, seed + 2 * j + 1)",
+             "xt = m * x0 + v * rng.normals(n, d, seed + 2 * j + 1)",
+             "time-integrated denoising terms with noise v(t) G instead of sqrt(v(t)) G",
+             [SM + "::test_dsm_terms_over_time_match_reference_and_closed_form", SM], CH2),
     # ---- chapter 7: the reverse moment ODEs and the synchronous coupling (companion/guarantees.py) ----
     Mutation("guarantees.reverse_var_rate", "companion/guarantees.py",
              "return [lam * y[0] + off + g2 * eps, 2.0 * lam * y[1] + g2]",
@@ -482,6 +494,43 @@ MUTATIONS = [
              "sh = np.sqrt(2.0 * h)", "sh = np.sqrt(h)",
              "int sqrt(2) e^r dB discretised without the sqrt 2 (variance (e^{2s} - 1)/2)",
              ["tests/test_girsanov.py::test_dds_variance", "tests/test_girsanov.py"], "book/appendix_ito.md"),
+    Mutation("ito.exp_sum_right_point", "companion/ito.py",
+             "left += y * ldx", "left += y_next * ldx",
+             "d-dimensional Itô sum evaluated at Y_{t_{k+1}} instead of Y_{t_k}",
+             ["tests/test_ito.py::test_exp_martingale_sums_against_a_numpy_rebuild", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.exp_mse_without_c", "companion/ito.py",
+             "(np.expm1(ch) - ch) / np.expm1(ch))", "(np.expm1(ch) - ch) / np.expm1(ch) / c)",
+             "mean square of the remainder without the factor c = |v^T lam|^2 of the isometry",
+             ["tests/test_ito.py::test_exp_martingale_mse_against_quadrature_and_monte_carlo", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.sine_sum_right_point", "companion/ito.py",
+             "left += np.sin(b) * db", "left += np.sin(b + db) * db",
+             "Itô sum of sin(B) dB evaluated at the right end of the step (not adapted)",
+             ["tests/test_ito.py::test_sine_sums_against_a_numpy_rebuild", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.sine_isometry_variance", "companion/ito.py",
+             "np.sum(-0.5 * np.expm1(-2.0 * tk))", "np.sum(-0.5 * np.expm1(-tk))",
+             "E sin^2 B_t = (1 - e^{-t})/2 instead of (1 - e^{-2t})/2",
+             ["tests/test_ito.py::test_sine_sum_moments_against_gauss_hermite", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.sine_mid_mean_stein_half", "companion/ito.py",
+             "float(0.5 * h * np.sum(np.exp(-0.5 * (tk + 0.25 * h))))",
+             "float(h * np.sum(np.exp(-0.5 * (tk + 0.25 * h))))",
+             "mean of the midpoint sums without the 1/2 of Stein's identity at the midpoint",
+             ["tests/test_ito.py::test_sine_sum_moments_against_gauss_hermite", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.ou_transition_noise_transposed", "companion/ito.py",
+             "blk[:d, d:] = G @ G.T", "blk[:d, d:] = G.T @ G",
+             "transition covariance built from G^T G instead of G G^T",
+             ["tests/test_ito.py::test_ou_transition_against_quadrature", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.gbm_stratonovich_drift", "companion/ito.py",
+             "m = np.log(x0) + (rate - 0.5 * vol * vol) * t", "m = np.log(x0) + rate * t",
+             "log of the geometric Brownian motion without the Itô correction -vol^2/2",
+             ["tests/test_ito.py::test_gbm_density_marginals_and_mass", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.forward_residual_no_half", "companion/ito.py",
+             "return out - 0.5 * D", "return out - D",
+             "Fokker-Planck residual with the diffusion term tr(A Hess) instead of (1/2) tr(A Hess)",
+             ["tests/test_ito.py::test_forward_residual_forms", "tests/test_ito.py"], "book/appendix_ito.md"),
+    Mutation("ito.refine_first_increment_only", "companion/ito.py",
+             "for j in range(j0, j0 + r):", "for j in range(j0, j0 + 1):",
+             "coarse Euler-Maruyama steps take one fine Brownian increment instead of their sum",
+             ["tests/test_ito.py::test_reverse_sde_refinements_against_a_numpy_rebuild", "tests/test_ito.py"], "book/appendix_ito.md"),
     # ---- chapter 5: stochastic localization (companion/localization.py) ----
     Mutation("localization.scale_without_sqrt", "companion/localization.py",
              "out = np.sqrt(a * (a + 1.0))", "out = a * (a + 1.0)",
@@ -763,7 +812,7 @@ def _run_pytest(work, targets, timeout):
     last = [ln for ln in r.stdout.strip().splitlines() if ln.strip()]
     plain = re.sub(r"\x1b\[[0-9;]*m", "", r.stdout)
     check = re.search(r"\[FAIL\] ([A-Za-z0-9_.]+)|\[precondition FAIL\]", plain)
-    test = re.search(r"^FAILED (\S+)", plain, re.M)
+    test = re.search(r"^FAILED (.+?)(?: - |$)", plain, re.M)
     first = ((check.group(1) or "precondition") if check else (test.group(1) if test else None))
     return r.returncode, (last[-1] if last else r.stderr.strip()[-200:]), first
 
@@ -809,7 +858,7 @@ def write_page():
     order, with what the unit tests and the chapter did with it."""
     rows = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
     by_name = {m.name: m for m in MUTATIONS}
-    runs = sorted({(r["commit"], r["date"]) for r in rows.values()}, key=lambda cd: cd[1])
+    runs = sorted({(r["commit"], r["date"]) for r in rows.values()}, key=lambda cd: (cd[1], cd[0]))
     both = sum(1 for r in rows.values() if r["tests"] == "killed" and r.get("chapter") == "killed")
     with_ch = sum(1 for r in rows.values() if r.get("chapter_file"))
     lines = ["# How strong are the checks", "",
