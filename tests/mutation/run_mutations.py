@@ -218,7 +218,7 @@ MUTATIONS = [
              "return whole - float(np.sum(jk * (-np.expm1(-h) - h)))",
              "the step integral of 2 e^{-r} - 1 taken as (1 - e^{-h}) - h", [BB], CH6),
     Mutation("bbdd.fisher_score_square", "companion/bbdd.py",
-             "f = dq * dq / q", "f = dq * dq / (q * q)",
+             "f = np.divide(dq * dq, q, out", "f = np.divide(dq * dq, q * q, out",
              "Fisher information as int (q'/q)^2 dx instead of int q'^2/q dx", [BB], CH6),
     Mutation("bbdd.pair_cross_decay", "companion/bbdd.py",
              "rho = np.exp(-(b - a))\n        tail = np.sqrt(-np.expm1(-2.0 * (b - a)))\n        mua",
