@@ -170,6 +170,11 @@ CATALOGUE = {
     "tweedie.ou_hessian": (
         r"$\nabla^2\log q_t(x) = -\sigma_t^{-2}I + e^{-2t}\sigma_t^{-4}\Sigma_t(x)$",
         "Lemma 3.6 of the expository report on Benton et al.", _R),
+    "tweedie.hessian_bounds": (
+        r"For data in a set of diameter $D$: $-\sigma_t^{-2}I \preceq \nabla^2\log q_t \preceq "
+        r"\big(e^{-2t}D^2/(4\sigma_t^4) - \sigma_t^{-2}\big)I$; the upper bound is attained at the "
+        r"midpoint of two atoms.",
+        "Derived in chapter 2 of this book from Lemma 3.6 of the expository report on Benton et al.", _B),
     "sm.score_energy": (
         rf"${_E}_{{q_t}}\|\nabla\log q_t\|^2 = d\sigma_t^{{-2}} - e^{{-2t}}\sigma_t^{{-4}}"
         rf"\,{_E}\operatorname{{tr}}\Sigma_t \le d\sigma_t^{{-2}}$",
@@ -236,7 +241,7 @@ CATALOGUE = {
     "rev.score_growth": (
         r"If $q = \sum_kw_k\mathcal N(m_k, C_k)$ with $C_k$ positive definite and $P_k = C_k^{-1}$, "
         r"then $|\nabla\log q(x)| \le \max_k\lVert P_k\rVert(|x| + \max_k|m_k|)$; the score is not "
-        r"globally Lipschitz when two components have covariances of different orientation.",
+        r"globally Lipschitz when two components have precisions whose difference $P_1 - P_2$ is indefinite.",
         "A result of this book, on the hypotheses of Theorem 2.1 of the tutorial of Tang and Zhao.", _B),
     "rev.one_step": (
         rf"Given $X_\tau = y$: ${_E}[X_{{\tau-h}}\mid X_\tau = y] = y + h(y + 2\nabla\log q_\tau(y)) + O(h^2)$ "
@@ -261,7 +266,7 @@ CATALOGUE = {
     "rev.time_reversal_general": (
         r"The general time-reversal formula: the reversal of $\mathrm dX = f\,\mathrm dt + "
         r"g\,\mathrm dB$ is $\mathrm dY = (-f + g^2\nabla\log p_{T-t})\,\mathrm dt + g\,"
-        r"\mathrm dB$, for the VP and VE examples.",
+        r"\mathrm dB$, for the VP, VE, sub-VP, contractive VP and general OU examples.",
         "Theorem 2.1 of Tang and Zhao.", _T),
     "rev.discretisation_order": (
         r"Weak error of Euler-Maruyama and of the exponential integrator as $h\to0$: the "

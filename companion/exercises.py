@@ -108,6 +108,20 @@ def _rev_paths(env):
     return out
 
 
+def _rev_gaussian(env):
+    import companion as cp
+    mu, c, T, delta = 0.8, 1.29, 3.0, 1e-2
+    v = c * np.exp(-2 * delta) - np.expm1(-2 * delta)
+    err = []
+    for n in (25, 50, 100, 200):
+        m, C = cp.samplers.gaussian_output_law(cp.gaussian([mu], [[c]]), T,
+                                               cp.schedules.uniform(T, n, delta=delta),
+                                               method="ei", start="exact")
+        err.append(abs(m[0] - np.exp(-delta) * mu) + abs(C[0, 0] - v))
+    err = np.array(err)
+    return {"errors_g": Target(err, 1e-9 * err.max(), "1e-9 relative (rounding of the recursion)")}
+
+
 # ---- chapter 04 ----
 def _gir_constant(env):
     D, T = float(env["D_gap"]), float(env["T_ex"])
@@ -270,6 +284,8 @@ EXERCISES = {e.label: e for e in [
              "    cp.samplers.sample(std, 3.0, grid_p, 100_000, seed=7, method=m, return_path=True)\n"
              "    for m in ('em', 'heun'))]"),
        hint="Cov(Y_0, Y_1) from 100 000 paths of the reverse SDE (method 'em') and of the ODE ('heun')"),
+    _E("ex-rev-gaussian", 40, setup=2, answers=("errors_g",), reference=_rev_gaussian,
+       hint="errors_g: |mean error| + |variance error| of the output against q_delta for 25, 50, 100, 200 steps"),
     # chapter 04
     _E("ex-gir-constant", 35, setup=1, answers=("kl", "v"), reference=_gir_constant,
        hint="kl from G.linear_path_kl; v: sample variance of log(dQ/dP) under P over 100 000 paths"),

@@ -1,16 +1,15 @@
 """The identity registry: every id the book verifies, with its statement, source and chapter.
 
-This is the machine-readable form of the catalogue (IDENTITIES.md). ``companion.verify`` refuses
-ids that are not here; a test checks that every chapter verifies exactly the ids registered to
-it, and the appendix page of the book is generated from this table.
+The plain-text companion of :mod:`companion.catalogue` (TeX statements and sources): the
+statement printed in a check's verdict line. ``companion.verify`` refuses ids that are not here;
+a test checks that every chapter verifies exactly the ids registered to it.
 """
-import html
 import re
 from collections import namedtuple
 from pathlib import Path
 
 __all__ = ["Identity", "IDENTITIES", "CHAPTERS", "get", "ids_for_chapter", "ids_in_source",
-           "coverage", "coverage_html", "toc_chapters"]
+           "coverage", "toc_chapters"]
 
 Identity = namedtuple("Identity", "id statement source chapter")
 
@@ -141,6 +140,10 @@ _ROWS = [
      'Hessian log q_t(x) = -sigma_t^{-2} I + e^{-2t} sigma_t^{-4} Sigma_t(x)',
      '000 Lemma 3.6',
      '02_tweedie_score_matching'),
+    ('tweedie.hessian_bounds',
+     'for data in a set of diameter D: -sigma_t^{-2} I <= Hessian log q_t <= (e^{-2t} D^2 / (4 sigma_t^4) - sigma_t^{-2}) I, the upper bound attained at the midpoint of two atoms',
+     'chapter 2 (from 000 Lemma 3.6)',
+     '02_tweedie_score_matching'),
     ('sm.score_energy',
      'E_{q_t} ||grad log q_t||^2 = d sigma_t^{-2} - e^{-2t} sigma_t^{-4} E Tr Sigma_t <= d sigma_t^{-2}',
      '000 (Nishimori-style bound)',
@@ -198,7 +201,7 @@ _ROWS = [
     ('rev.score_growth',
      'a Gaussian mixture with positive-definite covariances has a score of linear growth, '
      '|grad log q(x)| <= max_k ||P_k|| (|x| + max_k |m_k|), which is not globally Lipschitz when '
-     'components have differently oriented covariances',
+     'two components have precisions differing by an indefinite matrix',
      '003 §2 (the hypotheses of Theorem 2.1)',
      '03_time_reversal'),
     ('rev.one_step',
@@ -223,7 +226,7 @@ _ROWS = [
      '003 Thm 5.1',
      '03_time_reversal'),
     ('rev.time_reversal_general',
-     'the general time-reversal formula (003 Thm 2.1) for the VP and VE examples',
+     'the general time-reversal formula (003 Thm 2.1) for the VP, VE, sub-VP, contractive VP and general OU examples',
      '003 Thm 2.1',
      '03_time_reversal'),
     ('rev.discretisation_order',
@@ -650,7 +653,7 @@ def get(identity_id):
         return IDENTITIES[identity_id]
     except (KeyError, TypeError):
         raise ValueError(f"unknown identity id {identity_id!r}: register it in "
-                         "companion/registry.py (and IDENTITIES.md) first") from None
+                         "companion/registry.py and companion/catalogue.py first") from None
 
 
 def ids_for_chapter(stem):
@@ -709,20 +712,3 @@ def coverage(book_dir=None):
             for i in ids_in_source(path.read_text(encoding="utf-8")):
                 found.setdefault(i, stem)
     return {i: found.get(i) for i in IDENTITIES}
-
-
-def coverage_html(book_dir=None):
-    """The registry as an HTML table (id, statement, source, verified in), for the appendix."""
-    cov = coverage(book_dir)
-    rows = []
-    for i, r in IDENTITIES.items():
-        where = cov[i]
-        cell = (f'<a href="{where}.html">{html.escape(CHAPTERS[where])}</a>' if where
-                else "<em>not yet verified</em>")
-        rows.append(f"<tr><td><code>{html.escape(i)}</code></td><td>{html.escape(r.statement)}"
-                    f"</td><td>{html.escape(r.source)}</td><td>{cell}</td></tr>")
-    n_done = sum(v is not None for v in cov.values())
-    head = ("<table class='identity-registry'><thead><tr><th>id</th><th>statement</th>"
-            "<th>source</th><th>verified in</th></tr></thead><tbody>")
-    return (f"<p>{n_done} of {len(cov)} identities are verified in the chapters built so far."
-            f"</p>{head}{''.join(rows)}</tbody></table>")

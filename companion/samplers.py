@@ -43,7 +43,6 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e+00
 _TWO52_BIAS = 4503599627370496.0 + 1023.0
-_EXP_COEF = 1.0 / np.cumprod(np.concatenate([[1.0], np.arange(1.0, 14.0)]))   # 1/k!, k <= 13
 
 
 @njit(cache=True, inline="always", fastmath=True)

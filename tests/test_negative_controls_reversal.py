@@ -161,3 +161,40 @@ def test_ode_and_sde_paths_are_not_interchangeable():
         verify.close("rev.ode_vs_sde_paths", prod.mean(), right, stderr=se)
         with pytest.raises(AssertionError):
             verify.close("rev.ode_vs_sde_paths", prod.mean(), wrong, stderr=se)
+
+
+@pytest.mark.parametrize("wrong", ["score_weight_one", "no_growth", "variance_h"])
+def test_one_step_wrong_version_fails(wrong):
+    """One backward step with the score's factor 2 dropped, without the e^h growth of y, or with
+    noise variance h instead of 2h: the error then falls like h, not h^2."""
+    q_lop = cp.targets.lopsided(2)
+    tau = 0.8
+    y = q_lop.at(tau).sample(200, seed=2)
+    err_mean, err_cov = [], []
+    for h in HS:
+        m, C = q_lop.at(tau - h).posterior(y, a=np.exp(-h), sigma=np.sqrt(-np.expm1(-2 * h)))
+        s = q_lop.at(tau).score(y)
+        step = {"score_weight_one": y + h * (y + s), "no_growth": y + 2 * h * s}.get(
+            wrong, y + h * (y + 2 * s))
+        err_mean.append(np.abs(m - step).max())
+        err_cov.append(np.abs(C - (h if wrong == "variance_h" else 2 * h) * np.eye(2)).max())
+    with pytest.raises(AssertionError):
+        verify.slope("rev.one_step", HS, err_mean, expected=2.0, tol=0.1)
+        verify.slope("rev.one_step", HS, err_cov, expected=2.0, tol=0.1)
+
+
+def test_score_growth_global_lipschitz_claim_fails():
+    """The first edition's standing assumption, a globally Lipschitz score: on the ring the
+    largest Hessian eigenvalue of log q exceeds any constant, here 1e3 at radius 5 and 1e6 at
+    radius 80, at least 40 R^2."""
+    ring = cp.targets.ring()
+    radii = np.array([5.0, 20.0, 80.0])
+    ang = np.linspace(0, 2 * np.pi, 20_001)[:-1]
+    top = []
+    for R in radii:
+        pts = R * np.column_stack([np.cos(ang), np.sin(ang)])
+        top.append(np.linalg.eigvalsh(ring.hessian(pts)).max())
+    top = np.array(top)
+    with pytest.raises(AssertionError):                       # "bounded by the value at R = 5"
+        verify.leq("rev.score_growth", top, np.full(3, top[0]) * 1.01)
+    verify.leq("rev.score_growth", 40 * radii**2, top)         # what the chapter checks instead

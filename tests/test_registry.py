@@ -56,9 +56,6 @@ def test_coverage_reports_unwritten_chapters():
     for i, where in cov.items():
         if registry.IDENTITIES[i].chapter not in written:
             assert where is None
-    html = registry.coverage_html()
-    assert "not yet verified" in html or all(v is not None for v in cov.values())
-    assert html.count("<tr>") == len(registry.IDENTITIES) + 1
 
 
 def test_ids_in_source_finds_calls():
