@@ -416,6 +416,12 @@ CATALOGUE = {
         rf"$\sum_k\int{_E}\|\nabla\log q_{{T-t}}(Y_t) - \nabla\log q_{{T-t_k}}(Y_{{t_k}})\|^2"
         r"\,\mathrm dt \lesssim \kappa^2 dN + \kappa dT$",
         "Equations 19 and 25 of the expository report on Benton et al.", _R),
+    "bbdd.error3_explicit": (
+        r"$\mathrm{Error}_3 \le \big(\tfrac1{2c_0} + \tfrac1{c_0^2}\big)\kappa^2 dN + "
+        r"\tfrac{2}{c_0^2}\kappa(1+\kappa)d\,(1 + \log(1/\delta))$, "
+        r"$c_0 = 1 - e^{-2}$, for $\gamma_k \le \kappa\min(1, T - t_{k+1})$, $\kappa \le 1$, "
+        r"$\operatorname{tr}\operatorname{Cov}X_0 \le d$, $\delta < 1 \le T$; and each step of its proof.",
+        "Derived in chapter 6 of this book (completing equation 25 of the expository report on Benton et al.).", _B),
     "bbdd.theorem1": (
         rf"${_KL}(q_\delta\Vert p_{{t_N}}) \le 2\varepsilon_{{\mathrm{{score}}}}^2 + "
         rf"2\,\mathrm{{Error}}_3 + {_KL}(q_T\Vert\pi)$, every term exact for Gaussian data; "

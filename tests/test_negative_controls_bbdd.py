@@ -206,3 +206,40 @@ def test_rates_table_cll23_is_quadratic():
     verify.slope("bbdd.rates_table", dgrid, counts["cll23"], expected=2.0, tol=1e-9)
     with pytest.raises(AssertionError):
         verify.slope("bbdd.rates_table", dgrid, counts["cll23"], expected=1.0, tol=1e-9)
+
+
+def test_error3_explicit_wrong_constants_fail():
+    """Prop. bbdd-err3: the per-step constant 1/(2 c0) + 1/c0^2 lowered by 2%, or c0 = 0.9 in the
+    step factor kappa (1 + kappa)/c0^2, fails on the BBDD23 grid; the true constants pass."""
+    T, delta, kappa = 4.0, 1e-3, 0.05
+    g = cp.schedules.bbdd23(T, delta, kappa)
+    gam, u = np.diff(g), T - g
+    s2 = -np.expm1(-2 * u)
+    c0 = 1 - np.exp(-2.0)
+    first = 0.5 * gam**2 / s2[:-1] + gam**2 / s2[1:] ** 2
+    factor = gam / s2[1:] ** 2 * np.minimum(1.0, u[:-1])
+    verify.leq("bbdd.error3_explicit", first, (0.5 / c0 + 1 / c0**2) * kappa**2)
+    verify.leq("bbdd.error3_explicit", factor, kappa * (1 + kappa) / c0**2)
+    with pytest.raises(AssertionError):
+        verify.leq("bbdd.error3_explicit", first, 0.98 * (0.5 / c0 + 1 / c0**2) * kappa**2)
+    with pytest.raises(AssertionError):
+        verify.leq("bbdd.error3_explicit", factor, kappa * (1 + kappa) / 0.9**2)
+
+
+def test_error3_eq24_step_tight_near_point_mass():
+    """Near a point mass one step of Error 3 is within 1e-3 of eq. 24 integrated over the step:
+    Error 3 inflated by 1.5 (a wrong time quadrature) breaks the integrated eq. 24."""
+    T, delta, kappa = 2.0, 1e-4, 0.1
+    tg = cp.gaussian([0.0], [[1e-8]])
+    g = cp.schedules.bbdd23(T, delta, kappa)
+    gam, u = np.diff(g), T - g
+    e3k = bbdd.error3(tg, T, g, nodes=4, order=60, per_step=True)
+    x, w = np.polynomial.legendre.leggauss(6)
+    tt = g[:-1, None] + 0.5 * gam[:, None] * (x + 1)
+    trc = lambda r: np.array([bbdd.posterior_moments(tg, float(v)).tr_cov for v in np.ravel(r)]).reshape(np.shape(r))
+    b24 = cp.bounds.eq24_bound(1, T, np.broadcast_to(g[:-1, None], tt.shape), tt,
+                               np.broadcast_to(trc(u[:-1])[:, None], tt.shape), trc(T - tt))
+    I24 = (0.5 * gam[:, None] * w * b24).sum(1)
+    verify.leq("bbdd.eq24", e3k, I24)
+    with pytest.raises(AssertionError):
+        verify.leq("bbdd.eq24", 1.5 * e3k, I24)
