@@ -31,15 +31,30 @@ def test_comparison_law_covariance_is_min_not_product():
 
 
 def test_markov_source_sign_gives_wrong_posterior():
-    """C17: with exp{+|v - delta x|^2 / (2 delta)} the log-odds are -2 Y_k, not 2 Y_k."""
+    """C17: with exp{+|v - delta x|^2 / (2 delta)} the log-odds are -2 Y_k, so the source's
+    posterior mean is -tanh Y_n: its residual X + tanh Y_n is correlated with the path, while
+    X - tanh Y_n is orthogonal to 1, Y_1, ..., Y_n."""
     grid = info.geometric_grid(4.0, 5, 1.4)
-    X, Y = info.comparison_process(RAD, grid, 2_000, seed=2)
-    V, d = np.diff(Y[:, :, 0], axis=1), np.diff(grid)
-    good = lambda x: np.sum(-0.5 * (V - d * x) ** 2 / d, axis=1)
-    bad = lambda x: np.sum(+0.5 * (V - d * x) ** 2 / d, axis=1)
-    verify.close("rp.markov", good(1.0) - good(-1.0), 2 * Y[:, -1, 0], atol=1e-9)
+    X, Y = info.comparison_process(RAD, grid, 20_000, seed=2)
+    path = np.column_stack([np.ones(len(X)), Y[:, 1:, 0]])
+    r, se = cp.stats.mean_stderr((X[:, 0] - np.tanh(Y[:, -1, 0]))[:, None] * path)
+    verify.close("rp.markov", r, 0.0, stderr=se)
+    r_src, se_src = cp.stats.mean_stderr((X[:, 0] + np.tanh(Y[:, -1, 0]))[:, None] * path)
     with pytest.raises(AssertionError):
-        verify.close("rp.markov", bad(1.0) - bad(-1.0), 2 * Y[:, -1, 0], atol=1e-9)
+        verify.close("rp.markov", r_src, 0.0, stderr=se_src)
+
+
+def test_markov_independent_increments_fail():
+    """A comparison process whose noise is redrawn at every time (no Brownian path): the
+    residual X - tanh Y_n is no longer orthogonal to the earlier Y_k."""
+    grid = info.geometric_grid(4.0, 5, 1.4)
+    X, _ = info.comparison_process(RAD, grid, 20_000, seed=2)
+    t = grid[1:]
+    Y = t[None, :] * X + np.sqrt(t)[None, :] * cp.rng.normals(len(X), t.size, seed=9)
+    path = np.column_stack([np.ones(len(X)), Y])
+    r, se = cp.stats.mean_stderr((X[:, 0] - np.tanh(Y[:, -1]))[:, None] * path)
+    with pytest.raises(AssertionError):
+        verify.close("rp.markov", r, 0.0, stderr=se)
 
 
 def test_markov_reversed_variance_is_delta_next():
