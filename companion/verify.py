@@ -288,11 +288,16 @@ def precondition_html(what, passed, detail):
     build's tables of identities and bounds never see it), its own badge."""
     import html
 
+    from . import catalogue
+
     status = "ok" if passed else "FAIL"
     badge = "precondition holds" if passed else "PRECONDITION FAILED"
+    # $...$ typeset the way the statements are (MathJax here reads \( \), not dollars)
+    words = "".join(f'<span class="math">\\({html.escape(t)}\\)</span>' if is_math
+                    else html.escape(t, quote=False) for is_math, t in catalogue.pieces(what))
     return (f'<div class="verdict verdict-pre verdict-pre-{status} mathjax_process">'
             f'<div class="verdict-head"><span class="verdict-badge">{badge}</span> '
-            f'<span class="verdict-what">{html.escape(what, quote=False)}</span></div>'
+            f'<span class="verdict-what">{words}</span></div>'
             f'<div class="verdict-numbers">{detail}</div></div>')
 
 

@@ -87,3 +87,9 @@ def test_history_records_checks():
     n = len(verify.history)
     verify.close("ou.closed_form", 1.0, 1.0, atol=1e-9)
     assert len(verify.history) == n + 1 and verify.history[-1].id == "ou.closed_form"
+
+
+def test_precondition_html_typesets_dollar_math():
+    # the page's MathJax reads \( \) only: a precondition's $h$ must not reach the reader raw
+    out = verify.precondition_html("the bias at $h = 0.01$ is below <one> se", True, "x")
+    assert "$" not in out and r"\(h = 0.01\)" in out and "&lt;one&gt;" in out
