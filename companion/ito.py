@@ -23,7 +23,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import rng
-from .targets import GaussianMixture, _gaussian_params, _log_resp
+from .sde import _central_div_laplacian
+from .targets import GaussianMixture, _gaussian_params, _mixture_score
 from ._validate import check_array, check_float, check_int, check_seed
 
 __all__ = ["brownian_sums", "SUMS", "dds_samples", "qv_staircase", "exp_martingale_sums",
@@ -483,9 +484,8 @@ def forward_residual(density, drift, diffusion, t, x, h, form="ito"):
         return diffusion(y) * density(t, y)[:, None, None]
 
     out = (density(t + h, x) - density(t - h, x)) / (2 * h)
-    for i in range(d):
-        out += ((drift(x + E[i]) * density(t, x + E[i])[:, None])[:, i]
-                - (drift(x - E[i]) * density(t, x - E[i])[:, None])[:, i]) / (2 * h)
+    out += _central_div_laplacian(None, lambda y: drift(y) * density(t, y)[:, None], x, h,
+                                  laplacian=False)[0]
 
     def second(g, i, j):                       # d_i d_j g by the central stencil
         if i == j:
@@ -524,6 +524,7 @@ def _refine_kernel(y0, log_w, centers, prec, logdet, hf, strides, seed, out):
                 dW[j, a] = sh * z[a]
         y = np.empty(d)
         noise = np.empty(d)
+        score = np.empty(d)
         lk = np.empty(K)
         pdiff = np.empty((K, d))
         for lev in range(strides.size):
@@ -533,17 +534,14 @@ def _refine_kernel(y0, log_w, centers, prec, logdet, hf, strides, seed, out):
                 y[a] = y0[i, a]
             for k in range(n_fine // r):
                 j0 = k * r
-                _log_resp(y, log_w, centers[j0], prec[j0], logdet[j0], lk, pdiff)
+                _mixture_score(y, log_w, centers[j0], prec[j0], logdet[j0], lk, pdiff, score)
                 for a in range(d):
                     noise[a] = 0.0
                 for j in range(j0, j0 + r):
                     for a in range(d):
                         noise[a] += dW[j, a]
                 for a in range(d):
-                    s = 0.0
-                    for c in range(K):
-                        s -= np.exp(lk[c]) * pdiff[c, a]
-                    y[a] = y[a] + hc * (y[a] + 2.0 * s) + noise[a]
+                    y[a] = y[a] + hc * (y[a] + 2.0 * score[a]) + noise[a]
             for a in range(d):
                 out[i, lev, a] = y[a]
 

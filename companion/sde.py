@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from . import rng
 from ._validate import check_array, check_float, check_int, check_seed
-from .targets import GaussianMixture, _gaussian_params, _log_resp
+from .targets import GaussianMixture, _gaussian_params, _mixture_score
 
 __all__ = ["LinearSDE", "ConstantLinear", "OU", "VP", "VE", "VELinear", "SubVP", "CVP",
            "euler_maruyama", "moment_odes", "em_moments", "reverse_fokker_planck_residual",
@@ -511,16 +511,14 @@ def _langevin_kernel(x0, log_w, centers, prec, logdet, drift_scale, noise_scale,
     for i in prange(n):
         x = x0[i].copy()
         z = np.empty(d)
+        score = np.empty(d)
         lk = np.empty(K)
         pdiff = np.empty((K, d))
         for k in range(n_steps):
-            _log_resp(x, log_w, centers, prec, logdet, lk, pdiff)
+            _mixture_score(x, log_w, centers, prec, logdet, lk, pdiff, score)
             rng._fill_normals(seed, k + 1, i, z)
             for a in range(d):
-                s = 0.0
-                for c in range(K):
-                    s -= np.exp(lk[c]) * pdiff[c, a]
-                out[i, a] = x[a] + drift_scale * s + noise_scale * z[a]
+                out[i, a] = x[a] + drift_scale * score[a] + noise_scale * z[a]
             for a in range(d):
                 x[a] = out[i, a]
         out[i] = x

@@ -49,6 +49,19 @@ def _log_resp(x, log_w, centers, prec, logdet, lk, pdiff):
     return logp
 
 
+@njit(cache=True, inline="always")
+def _mixture_score(x, log_w, centers, prec, logdet, lk, pdiff, out):
+    """grad log q(x) into ``out``: -sum_k r_k(x) P_k (x - m_k), with the responsibilities of
+    :func:`_log_resp` (``lk`` and ``pdiff`` are its scratch). For the sampler-like kernels that
+    need the score of one point per step."""
+    _log_resp(x, log_w, centers, prec, logdet, lk, pdiff)
+    for a in range(out.shape[0]):
+        s = 0.0
+        for c in range(lk.shape[0]):
+            s -= np.exp(lk[c]) * pdiff[c, a]
+        out[a] = s
+
+
 @njit(cache=True, parallel=True)
 def _eval_kernel(x, log_w, centers, prec, logdet, order, logp_out, score_out, hess_out):
     # order 0: log-density; 1: + score; 2: + Hessian.
