@@ -424,14 +424,15 @@ CATALOGUE = {
         "Derived in chapter 6 of this book (completing equation 25 of the expository report on Benton et al.).", _B),
     "bbdd.theorem1": (
         rf"${_KL}(q_\delta\Vert p_{{t_N}}) \le 2\varepsilon_{{\mathrm{{score}}}}^2 + "
-        rf"2\,\mathrm{{Error}}_3 + {_KL}(q_T\Vert\pi)$, every term exact for Gaussian data; "
-        r"the ratio of the left side to $\varepsilon^2 + \kappa^2 dN + \kappa dT + de^{-2T}$ "
-        r"stays bounded (the theorem holds up to a constant); mixtures by estimates.",
+        rf"2\,\mathrm{{Error}}_3 + {_KL}(q_T\Vert\pi) \le 2\varepsilon^2 + "
+        r"14.6\,(\kappa^2dN + \kappa dT) - \tfrac d2\log(1 - e^{-2T})$, every term exact for "
+        r"Gaussian data; mixtures by quadrature.",
         "Theorem 3.2 of the expository report on Benton et al.", _R),
     "bbdd.d_linear": (
         r"The number of steps needed for a fixed KL grows at most linearly in $d$ (log-log "
         r"slope $\le 1$; about $\tfrac12$ for Gaussian data, where the terminal KL scales like "
-        r"$\kappa^2$), also for a non-product target.",
+        r"$\kappa^2$); for a non-product target $\mathrm{Error}_3$ grows linearly in $d$, below "
+        r"$7.3\,(\kappa^2dN + \kappa dT)$.",
         "Theorem 3.1 of the expository report on Benton et al.", _R),
     "bbdd.rates_table": (
         r"The rates of Chen et al. (2023), Chen, Lee and Lu (2023) and Benton et al. (2024) "
@@ -580,6 +581,11 @@ CATALOGUE = {
         r"$D(\mu * \mathcal N(1/s)\Vert\nu * \mathcal N(1/s)) = O(s^{m+1})$ when $\mu$ and "
         r"$\nu$ share $m$ moments (Rademacher against $\mathcal N(0,1)$: $m = 3$, slope $4$).",
         "Lemma 3 of Reeves and Pfister.", _P),
+    "mm.remark5_logdet": (
+        r"For the kernel of Remark 5, $\Delta_n = \tfrac12\sum_k\mathbb E\log\det(I + "
+        r"\delta_k\Sigma_k(Y_{k-1})) - I(t_n)$ for any prior with finite second moments; hence "
+        r"it is never worse than the mean kernel, and exact for Gaussian data.",
+        "This book (Remark 5 of Reeves and Pfister).", _P),
     "mm.gaussian_exact": (
         r"For Gaussian $X$ the kernel of Remark 5 is exact: $\Delta_n = 0$.",
         "Remark 5 of Reeves and Pfister.", _P),

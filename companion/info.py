@@ -26,7 +26,9 @@ Lemma 2 (``method="immse"``: ``sum_k (delta_k/2) M(t_{k-1}) - I(t_n)``) and the 
 relative entropy (``method="chain"``: ``sum_k E D(P_k(.|Y_{k-1}) || Q_k(.|Y_{k-1}))`` with the
 inner divergence by Gauss-Hermite quadrature of the non-negative integrand
 ``u log u - u + 1``, ``u = dP/dQ``). The chain rule also serves the second-order kernel of
-Remark 5 (``kernel="moment2"``), for which no I-MMSE formula exists.
+Remark 5 (``kernel="moment2"``), which has its own closed form (``method="logdet"``:
+``(1/2) sum_k E log det(I + delta_k Sigma(Y_{k-1})) - I(t_n)``, because the Gaussian kernel with
+the moments of ``P_k`` is at divergence ``h(Q_k) - h(P_k)`` from it).
 
 Samplers (Numba kernels, counter-based noise: particle ``i`` at step ``k`` uses Philox stream
 ``i``, step ``k``, so results do not depend on the number of threads): the comparison process
@@ -186,8 +188,9 @@ def _posterior_at(y, logw, m, mu, v, gain, pv, lj, r, pm):
 
 
 @njit(cache=True)
-def _info_kernel(z, wz, w, m, c, s, out):
-    """out[0] = M(s), out[1] = sum_k w_k E_k log(1 + sum_{j!=k} w_j p_j / (w_k p_k)).
+def _info_kernel(z, wz, w, m, c, s, delta, out):
+    """out[0] = M(s), out[1] = sum_k w_k E_k log(1 + sum_{j!=k} w_j p_j / (w_k p_k)),
+    out[2] = E log(1 + delta Var(X | sqrt(s) X + N)).
 
     z, wz: per component k, nodes and weights (rows k) of E over the standard normal.
     """
@@ -201,18 +204,21 @@ def _info_kernel(z, wz, w, m, c, s, out):
     pm = np.empty(K)
     M = 0.0
     G = 0.0
+    L = 0.0
     for k in range(K):
         if w[k] == 0.0:
             continue
         sd = math.sqrt(v[k])
         accM = 0.0
         accG = 0.0
+        accL = 0.0
         for q in range(z.shape[1]):
             if wz[k, q] == 0.0:
                 continue
             y = mu[k] + sd * z[k, q]
             _, var = _posterior_at(y, logw, m, mu, v, gain, pv, lj, r, pm)
             accM += wz[k, q] * var
+            accL += wz[k, q] * math.log1p(delta * var)
             # log(1 + sum_{j != k} exp(l_j - l_k)), as a stable log-sum-exp with the 0 of j = k
             top = 0.0
             for j in range(K):
@@ -225,8 +231,10 @@ def _info_kernel(z, wz, w, m, c, s, out):
             accG += wz[k, q] * (top + math.log(acc))
         M += w[k] * accM
         G += w[k] * accG
+        L += w[k] * accL
     out[0] = M
     out[1] = G
+    out[2] = L
 
 
 def _nodes(target, s):
@@ -280,19 +288,20 @@ def _nodes(target, s):
     return z, wz
 
 
-def _mixture_info(target, s):
-    """(M(s), I(s)) for a 1-D mixture by quadrature."""
+def _mixture_info(target, s, delta=0.0):
+    """(M(s), I(s), E log(1 + delta Var(X | sqrt(s) X + N))) for a 1-D mixture by quadrature."""
     if s == 0.0:
-        return float(target.cov()[0, 0]), 0.0
+        var = float(target.cov()[0, 0])
+        return var, 0.0, float(np.log1p(delta * var))
     w = target.weights
     c = target.covs[:, 0, 0]
     z, wz = _nodes(target, s)
-    out = np.empty(2)
-    _info_kernel(z, wz, w, target.means[:, 0], c, float(s), out)
+    out = np.empty(3)
+    _info_kernel(z, wz, w, target.means[:, 0], c, float(s), float(delta), out)
     pos = w > 0
     H = -float(np.sum(w[pos] * np.log(w[pos])))
     I = H + 0.5 * float(np.sum(w * np.log1p(s * c))) - out[1]
-    return float(out[0]), float(max(I, 0.0))
+    return float(out[0]), float(max(I, 0.0)), float(out[2])
 
 
 def _gaussian_eigs(target):
@@ -493,8 +502,10 @@ def delta_n(target, grid, kernel="mean", method=None):
     grid : array_like
         ``0 = t_0 < t_1 < ... < t_n``.
     kernel : {"mean", "moment2"}
-    method : {"immse", "chain"}, optional
+    method : {"immse", "logdet", "chain"}, optional
         ``"immse"``: Lemma 2, ``sum_k (delta_k/2) M(t_{k-1}) - I(t_n)`` (mean kernel only).
+        ``"logdet"``: ``(1/2) sum_k E log det(I + delta_k Sigma(Y_{k-1})) - I(t_n)``, with
+        ``Sigma(y)`` the posterior covariance of X given ``Y(t_{k-1}) = y`` (``"moment2"`` only).
         ``"chain"``: the chain rule ``sum_k E D(P_k || Q_k)``, which never uses I-MMSE.
         Default: ``"immse"`` for the mean kernel, ``"chain"`` for ``"moment2"``.
 
@@ -518,14 +529,25 @@ def delta_n(target, grid, kernel="mean", method=None):
         raise ValueError(f"kernel must be 'mean' or 'moment2', got {kernel!r}")
     if method is None:
         method = "immse" if kernel == "mean" else "chain"
-    if method not in ("immse", "chain"):
-        raise ValueError(f"method must be 'immse' or 'chain', got {method!r}")
+    if method not in ("immse", "logdet", "chain"):
+        raise ValueError(f"method must be 'immse', 'logdet' or 'chain', got {method!r}")
     if method == "immse" and kernel != "mean":
         raise ValueError("method='immse' (Lemma 2) holds for kernel='mean' only")
+    if method == "logdet" and kernel != "moment2":
+        raise ValueError("method='logdet' holds for kernel='moment2' only")
     d = np.diff(g)
     if method == "immse":
         M = mmse(target, g[:-1])
         return float(np.sum(0.5 * d * M) - mutual_information(target, g[-1]))
+    if method == "logdet":
+        if _is_gaussian(target):
+            lam = _gaussian_eigs(target)
+            sig = lam[None, :] / (1.0 + g[:-1, None] * lam[None, :])
+            logdet = float(np.sum(np.log1p(d[:, None] * sig)))
+        else:
+            logdet = sum(_mixture_info(target, float(t), float(dk))[2]
+                         for t, dk in zip(g[:-1], d))
+        return float(0.5 * logdet - mutual_information(target, g[-1]))
     if _is_gaussian(target):
         if kernel == "moment2":
             return 0.0

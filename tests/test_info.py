@@ -95,6 +95,26 @@ def test_delta_n_gaussian_three_ways_and_moment2_exact():
     assert abs(info.delta_n(g2, grid) - info.gaussian_path_kl(g2, grid)) < 1e-11
 
 
+@pytest.mark.parametrize("target", [RAD, BIM, cp.GaussianMixture([0.3, 0.7], [[-1.0], [0.5]],
+                                                              [[[0.2]], [[1.5]]])])
+def test_moment2_logdet_formula_equals_the_chain_rule(target):
+    # the Remark 5 kernel's closed form against the chain rule, which never uses I-MMSE
+    for grid in (np.linspace(0, 4, 9), info.geometric_grid(6.0, 7, 1.5)):
+        a = info.delta_n(target, grid, kernel="moment2", method="logdet")
+        b = info.delta_n(target, grid, kernel="moment2", method="chain")
+        assert abs(a - b) < 1e-10        # terms of order one, each quadrature good to ~1e-11
+        assert a < info.delta_n(target, grid)          # never worse than the mean kernel
+
+
+def test_moment2_logdet_formula_is_zero_for_a_gaussian_in_3d():
+    C = np.array([[1.0, 0.6, 0.0], [0.6, 2.0, 0.3], [0.0, 0.3, 0.5]])
+    g = cp.gaussian(np.ones(3), C)
+    grid = info.geometric_grid(5.0, 6, 1.3)
+    assert abs(info.delta_n(g, grid, kernel="moment2", method="logdet")) < 1e-13
+    # its terms are not small: the sum of log-determinants is log det(I + t_n C)
+    assert 0.5 * np.log(np.linalg.det(np.eye(3) + 5.0 * C)) > 1.0
+
+
 def test_chain_rule_gh_converged():
     # doubling the inner Gauss-Hermite rule does not move the moment-2 divergence
     grid = np.linspace(0, 4, 9)
@@ -175,6 +195,7 @@ def test_posterior_moments_are_tanh_for_rademacher():
     (lambda: info.delta_n(RAD, [0.0, 1.0, 0.5]), "grid"),
     (lambda: info.delta_n(RAD, [0.0, 1.0], kernel="cubic"), "kernel"),
     (lambda: info.delta_n(RAD, [0.0, 1.0], kernel="moment2", method="immse"), "method"),
+    (lambda: info.delta_n(RAD, [0.0, 1.0], kernel="mean", method="logdet"), "method"),
     (lambda: info.geometric_grid(1.0, 3, 0.0), "alpha"),
     (lambda: info.sampler(RAD, [0.0, 1.0], 0, seed=1), "n"),
     (lambda: info.sampler(RAD, [0.0, 1.0], 3, seed=-1), "seed"),

@@ -34,6 +34,24 @@ def test_remark5_mean_only_kernel_misses_the_second_moment():
         verify.close("mm.remark5", m[:, 1], 0.0, stderr=se[:, 1])
 
 
+def test_remark5_logdet_trace_and_shifted_versions_fail():
+    """The closed form with delta tr Sigma (Lemma 2's term) or with Sigma at the step's end
+    misses the exact Delta_n by far more than the chapter's 1e-9."""
+    grid = np.linspace(0.0, T, 33)
+    exact = moments.rademacher_delta_n(grid, "moment2")
+    dt = np.diff(grid)
+    mi = info.mutual_information(RAD, T)
+    verify.close("mm.remark5_logdet", exact, 0.5 * sum(
+        info._mixture_info(RAD, float(t), float(d))[2] for t, d in zip(grid[:-1], dt)) - mi,
+        rtol=1e-9)
+    trace = 0.5 * np.sum(dt * info.mmse(RAD, grid[:-1])) - mi
+    shifted = 0.5 * sum(info._mixture_info(RAD, float(t), float(d))[2]
+                        for t, d in zip(grid[1:], dt)) - mi
+    for wrong in (trace, shifted):
+        with pytest.raises(AssertionError):
+            verify.close("mm.remark5_logdet", exact, wrong, rtol=1e-9)
+
+
 def test_remark5_third_moment_is_not_matched():
     """The posterior's third central moment is -2 f (1 - f^2), not the Gaussian kernel's 0."""
     y, dlt = 0.6, 0.3
