@@ -624,9 +624,15 @@ CATALOGUE = {
         r"independent-pair training loss tends to a positive constant.",
         "Equations 5.15-5.19 of Tang and Zhao.", _T),
     "ode.ct_unbiased": (
-        rf"${_E}[(Y_t - x)/t\mid Y_t = y] = -t\nabla\log p(t, y)$: the training target has the "
-        r"distillation target as conditional mean.",
+        rf"${_E}[(Y_t - x)/t\mid Y_t = y] = -t\nabla\log p(t, y)$: with shared noise the "
+        r"training partner has the distillation partner (exact score) as conditional mean, so a "
+        r"frozen linear target gives the distillation objective up to a constant.",
         "Equations 5.18-5.19 of Tang and Zhao.", _T),
+    "ode.ct_limits": (
+        r"Gaussian data, $F = k(t)y$: a frozen target with shared noise converges to the "
+        r"consistency function at rate $O(\delta)$; independent noise collapses to $F = 0$; the "
+        r"squared loss minimised jointly converges to a different function.",
+        "This book (consistency training as in Song et al.).", _T),
     # ------------------------------------------------------------------ 11. learning, fine-tuning
     "stat.vp_tweedie_param": (
         rf"VP: $\nabla\log p(t, x) = \frac{{\sqrt\gamma\,{_E}[X_0\mid X_t = x] - x}}"

@@ -21,9 +21,11 @@ Consistency models (variance-exploding process with ``sigma(t) = t``, ``g = sqrt
 distillation (an Euler step of the ODE with a score) and of consistency training (independent
 or shared noise); :func:`cd_ct_w2_squared`, :func:`cd_loss_gaussian` and
 :func:`ct_loss_gaussian` are the closed forms the chapter checks them against.
+:func:`linear_consistency_slopes` is what training converges to for Gaussian data and the linear
+class ``F(t, y) = k(t) y``, with each coupling and with or without a stop-gradient target.
 """
 import numpy as np
-from scipy import special
+from scipy import linalg, special
 from scipy.integrate import solve_ivp
 
 from . import rng
@@ -34,7 +36,7 @@ from .targets import GaussianMixture
 __all__ = ["gaussian_flow", "mixture_cdf", "mixture_quantile", "flow_map_1d", "pf_velocity",
            "solve_flow", "pf_ode", "ve_reparam_velocity", "cd_ct_w2_squared",
            "consistency_pairs", "ve_consistency_gaussian", "cd_loss_gaussian",
-           "ct_loss_gaussian"]
+           "ct_loss_gaussian", "pair_moments_gaussian", "linear_consistency_slopes"]
 
 
 def _check_sde(sde):
@@ -261,8 +263,9 @@ def ve_reparam_velocity(sde, ve_score, t, x):
 
         (s'/s) x - s(t) sigma'(t) sigma(t) grad log p^VE(sigma(t), x / s(t)),
 
-    with one power of ``s`` (003 eq. 5.12 as extracted has ``s^2``). Here ``s'/s = -f`` and
-    ``s sigma sigma' = g^2 / (2 s)``.
+    with one power of ``s`` because the score is evaluated at ``x / s`` (003 eq. 5.12 writes ``s^2``
+    with the gradient of the composite ``x -> log p^VE(sigma, x / s)``, as Karras et al. do; the
+    chain rule supplies the other ``1/s``). Here ``s'/s = -f`` and ``s sigma sigma' = g^2 / (2 s)``.
 
     Parameters
     ----------
@@ -405,3 +408,87 @@ def ct_loss_gaussian(c, eps0, t, delta, d=1):
     d = check_int(d, "d", low=1)
     k1, k0 = _k(c, eps0, t), _k(c, eps0, t - delta)
     return float(d * (c * (k1 - k0) ** 2 + (k1 * t) ** 2 + (k0 * (t - delta)) ** 2))
+
+
+_TARGETS = ("stop_gradient", "joint")
+
+
+def pair_moments_gaussian(c, t, delta, kind="cd"):
+    """Per-coordinate second moments ``(E Y+^2, E Y+ Y-, E Y-^2)`` of the pairs of
+    :func:`consistency_pairs` for N(0, c I) data (``kind="cd"`` with the exact score).
+
+    ``E Y+^2 = c + t^2``; with ``r = 1 - delta t / (c + t^2)`` (the exact Euler step), CD has
+    ``Y- = r Y+``; CT has ``Y- = x + (t - delta) Z'``, so ``E Y+ Y- = c`` with independent noise
+    and ``c + t (t - delta)`` with shared noise, and ``E Y-^2 = c + (t - delta)^2``.
+
+    Examples
+    --------
+    >>> pair_moments_gaussian(1.0, 1.0, 0.5, "ct_shared")
+    (2.0, 1.5, 1.25)
+    """
+    c = check_float(c, "c", low=0.0)
+    t = check_float(t, "t", low=0.0, low_open=True)
+    delta = check_float(delta, "delta", low=0.0, high=t)
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    a = c + t * t
+    if kind == "cd":
+        r = 1.0 - delta * t / a
+        return a, r * a, r * r * a
+    tm = t - delta
+    return a, (c if kind == "ct" else c + t * tm), c + tm * tm
+
+
+def linear_consistency_slopes(c, grid, kind="ct_shared", target="stop_gradient"):
+    """What consistency training converges to for N(0, c I) data and the class
+    ``F(t, y) = k(t) y`` on a grid ``eps0 = t_0 < t_1 < ... < t_N``, with ``k_0 = 1``.
+
+    The loss is ``sum_n E||k_n Y+ - k_{n-1} Y-||^2`` over the pairs of step ``n`` (from ``t_n``
+    to ``t_{n-1}``, drawn as in :func:`consistency_pairs` with ``kind``), uniform weights.
+
+    * ``target="stop_gradient"``: the target ``k_{n-1} Y-`` is frozen (an EMA or stop-gradient
+      network at its fixed point), so each step is a regression of ``k_{n-1} Y-`` on ``Y+``:
+      ``k_n = k_{n-1} E[Y+ Y-] / E[Y+^2]``.
+    * ``target="joint"``: the squared loss is minimised in all ``k_1, ..., k_N`` at once; the
+      minimiser solves a tridiagonal linear system.
+
+    Returns
+    -------
+    ndarray, shape (N + 1,)
+        ``k_0 = 1, k_1, ..., k_N``.
+
+    Examples
+    --------
+    >>> g = np.linspace(0.0, 1.0, 2001)
+    >>> round(float(linear_consistency_slopes(1.0, g)[-1]), 4)      # sqrt(1/2) as N grows
+    0.7071
+    """
+    c = check_float(c, "c", low=0.0, low_open=True)
+    g = check_array(grid, "grid", ndim=1)
+    if g.size < 2 or np.any(np.diff(g) <= 0) or g[0] < 0:
+        raise ValueError("grid must be increasing, of length >= 2, starting at eps0 >= 0")
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}, got {kind!r}")
+    if target not in _TARGETS:
+        raise ValueError(f"target must be one of {_TARGETS}, got {target!r}")
+    N = g.size - 1
+    A, B, C = np.empty(N), np.empty(N), np.empty(N)
+    for n in range(N):
+        A[n], B[n], C[n] = pair_moments_gaussian(c, float(g[n + 1]), float(g[n + 1] - g[n]), kind)
+    k = np.ones(N + 1)
+    if target == "stop_gradient":
+        k[1:] = np.cumprod(B / A)
+        return k
+    # d/dk_j of sum_n (k_n^2 A_n - 2 k_n k_{n-1} B_n + k_{n-1}^2 C_n) = 0 for j = 1..N
+    # (A_n, B_n, C_n belong to step n = 1..N, stored at index n - 1):
+    # (A_j + C_{j+1}) k_j - B_j k_{j-1} - B_{j+1} k_{j+1} = 0, with C_{N+1} = B_{N+1} = 0
+    diag = A + np.append(C[1:], 0.0)
+    off = -B[1:]
+    ab = np.zeros((3, N))
+    ab[0, 1:] = off
+    ab[1] = diag
+    ab[2, :-1] = off
+    rhs = np.zeros(N)
+    rhs[0] = B[0]
+    k[1:] = linalg.solve_banded((1, 1), ab, rhs)
+    return k

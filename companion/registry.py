@@ -577,8 +577,12 @@ _ROWS = [
      '003 eqs. 5.15-5.19',
      '10_ode_consistency'),
     ('ode.ct_unbiased',
-     'E[(Y_t - x)/t given Y_t = y] = -t grad log p(t, y): the CT target has the CD target as conditional mean',
+     'E[(Y_t - x)/t given Y_t = y] = -t grad log p(t, y): with shared noise the CT partner has the CD partner (exact score) as conditional mean; a frozen linear target gives the CD objective up to a constant',
      '003 eqs. 5.18-5.19',
+     '10_ode_consistency'),
+    ('ode.ct_limits',
+     'Gaussian data, F = k(t) y: frozen target + shared noise -> consistency function at rate O(delta); independent noise -> collapse to 0; joint squared loss -> a different limit',
+     'this book (CT as in Song et al. 2023)',
      '10_ode_consistency'),
     # --- end of 10_ode_consistency ---
     # --- 11_learning_finetuning ---

@@ -165,6 +165,50 @@ def test_consistency_losses_against_monte_carlo():
     assert cm.ve_consistency_gaussian(c, eps0, eps0, np.array([1.7]))[0] == pytest.approx(1.7)
 
 
+@pytest.mark.parametrize("kind", ["cd", "ct", "ct_shared"])
+def test_pair_moments_against_monte_carlo(kind):
+    c, t, dl = 0.7, 0.9, 0.3
+    yp, ym = cm.consistency_pairs(cp.gaussian([0.0], [[c]]), t, dl, 400_000, seed=21, kind=kind)
+    for exact, z in zip(cm.pair_moments_gaussian(c, t, dl, kind),
+                        (yp[:, 0] ** 2, yp[:, 0] * ym[:, 0], ym[:, 0] ** 2)):
+        assert abs(z.mean() - exact) < 5 * z.std() / np.sqrt(z.size)
+
+
+@pytest.mark.parametrize("kind", ["cd", "ct", "ct_shared"])
+def test_joint_slopes_minimise_the_summed_loss(kind):
+    # an independent minimisation of the explicit sum (BFGS on the quadratic)
+    from scipy import optimize
+    c, grid = 0.8, np.array([0.01, 0.2, 0.35, 0.6, 0.8, 1.1])
+    mom = [cm.pair_moments_gaussian(c, grid[n], grid[n] - grid[n - 1], kind)
+           for n in range(1, grid.size)]
+
+    def loss(k_free):
+        k = np.concatenate([[1.0], k_free])
+        return sum(k[n] ** 2 * A - 2 * k[n] * k[n - 1] * B + k[n - 1] ** 2 * C
+                   for n, (A, B, C) in enumerate(mom, start=1))
+    best = optimize.minimize(loss, np.full(grid.size - 1, 0.5), method="BFGS",
+                             options={"gtol": 1e-12}).x
+    np.testing.assert_allclose(cm.linear_consistency_slopes(c, grid, kind, "joint")[1:], best,
+                               atol=1e-6)
+
+
+def test_stop_gradient_slopes_limits():
+    c, eps0, T = 1.0, 0.002, 1.0
+    k_star = np.sqrt((c + eps0**2) / (c + T**2))
+    g = np.linspace(eps0, T, 4001)
+    # shared noise and distillation: the same recursion, converging to the consistency slope
+    k_sh = cm.linear_consistency_slopes(c, g, "ct_shared")
+    np.testing.assert_allclose(k_sh, cm.linear_consistency_slopes(c, g, "cd"), rtol=1e-12)
+    assert abs(k_sh[-1] - k_star) < 1e-4
+    np.testing.assert_allclose(k_sh, np.sqrt((c + eps0**2) / (c + g**2)), atol=1e-4)
+    # independent noise: log k_N / N -> -(1/T) int log(1 + t^2/c)
+    g = np.linspace(eps0, T, 1001)
+    rate = (np.log(2.0) - 2.0 + np.pi / 2) / (T - eps0)     # int_0^1 log(1 + t^2) dt, closed form
+    assert abs(np.log(cm.linear_consistency_slopes(c, g, "ct")[-1]) / 1000 + rate) < 2e-3
+    # the joint squared loss with shared noise settles away from the consistency slope
+    assert abs(cm.linear_consistency_slopes(c, g, "ct_shared", "joint")[-1] - 0.56073) < 1e-4
+
+
 def test_velinear_moments():
     v = S.VELinear()
     t = np.array([0.0, 0.3, 1.0, 2.5])
@@ -209,5 +253,11 @@ def test_bad_inputs_name_the_argument():
         cm.consistency_pairs(MU, 1.0, 0.1, 10, seed=-1)
     with pytest.raises(ValueError, match="c"):
         cm.cd_loss_gaussian(-1.0, 0.0, 1.0, 0.1)
+    with pytest.raises(ValueError, match="grid"):
+        cm.linear_consistency_slopes(1.0, [0.5, 0.2])
+    with pytest.raises(ValueError, match="target"):
+        cm.linear_consistency_slopes(1.0, [0.0, 0.5], target="ema")
+    with pytest.raises(ValueError, match="kind"):
+        cm.pair_moments_gaussian(1.0, 1.0, 0.1, kind="dc")
     with pytest.raises(ValueError, match="c1"):
         cp.divergences.gaussian_w2([0.0], [[-1.0]], [0.0], [[1.0]])

@@ -48,7 +48,9 @@ def test_flow_group_fails_with_a_variance_ratio_instead_of_its_root():
                      cm.flow_map_1d(OU, MU, 0.05, 2.0, y1), atol=1e-12)
 
 
-def test_reparam_fails_with_the_extracted_power_of_s():
+def test_reparam_fails_with_s_squared_in_front_of_the_score_at_x_over_s():
+    """Mixing the two conventions of 003 eq. 5.12: s^2 belongs with the gradient of the
+    composite x -> log p^VE(sigma, x/s), not with the score evaluated at x/s."""
     ve_score = lambda sig, y: MU.channel(1.0, sig).score(y)
     x = np.linspace(-3, 3, 31)[:, None]
     t = 0.37
