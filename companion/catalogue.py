@@ -537,9 +537,15 @@ CATALOGUE = {
         r"sM(0)/d)$, with equality if and only if $X$ is Gaussian.",
         "Section 4.1 of Reeves and Pfister.", _P),
     "rp.figure1": (
-        r"Figure 1 reproduced: $\Delta_n$ is half the area between $\int M$ and its left "
-        r"Riemann sum.",
+        r"Figure 1 re-created: $\Delta_n$ is half the area between $\int M$ and its left "
+        r"Riemann sum; steps proportional to $1/\sqrt{-M'}$ leave less red than uniform or "
+        r"geometric steps.",
         "Figure 1 of Reeves and Pfister.", _P),
+    "rp.sharp_rate": (
+        r"Exact means, grid $t_k = \varphi(k/n)$: $n\Delta_n \to \tfrac14\int_0^1\varphi'^2"
+        r"(-M'\circ\varphi)$; uniform steps give $\tfrac T4(M(0) - M(T))$, half the telescoped "
+        r"bound, and steps $\propto 1/\sqrt{-M'}$ the least, $\tfrac14(\int_0^T\sqrt{-M'})^2$.",
+        "This book (Theorem 1 of Reeves and Pfister made sharp).", _P),
     "rp.sampler": (
         r"The sampler $Z_k = Z_{k-1} + \delta_kf_k(Z_{k-1}) + \sqrt{\delta_k}\,N_k$ with exact "
         r"$f_k$ does not reproduce $\mu * \mathcal N(0, I/t_n)$ (it under-disperses); "

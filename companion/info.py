@@ -47,7 +47,8 @@ from .targets import GaussianMixture, _log_resp
 __all__ = ["mmse", "mutual_information", "delta_n", "comparison_process", "sampler",
            "posterior_sampler", "gaussian_path_laws", "gaussian_path_kl",
            "sampler_marginal_density", "posterior_moments", "check_grid", "theorem1_bound",
-           "theorem2_bound", "telescoped_bound", "geometric_grid", "mmse_area"]
+           "theorem2_bound", "telescoped_bound", "geometric_grid", "mmse_area", "mmse_derivative",
+           "optimal_grid"]
 
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 _GH_N = 200
@@ -190,7 +191,7 @@ def _posterior_at(y, logw, m, mu, v, gain, pv, lj, r, pm):
 @njit(cache=True)
 def _info_kernel(z, wz, w, m, c, s, delta, out):
     """out[0] = M(s), out[1] = sum_k w_k E_k log(1 + sum_{j!=k} w_j p_j / (w_k p_k)),
-    out[2] = E log(1 + delta Var(X | sqrt(s) X + N)).
+    out[2] = E log(1 + delta Var(X | sqrt(s) X + N)), out[3] = E Var(X | sqrt(s) X + N)^2.
 
     z, wz: per component k, nodes and weights (rows k) of E over the standard normal.
     """
@@ -205,6 +206,7 @@ def _info_kernel(z, wz, w, m, c, s, delta, out):
     M = 0.0
     G = 0.0
     L = 0.0
+    V2 = 0.0
     for k in range(K):
         if w[k] == 0.0:
             continue
@@ -212,6 +214,7 @@ def _info_kernel(z, wz, w, m, c, s, delta, out):
         accM = 0.0
         accG = 0.0
         accL = 0.0
+        accV2 = 0.0
         for q in range(z.shape[1]):
             if wz[k, q] == 0.0:
                 continue
@@ -219,6 +222,7 @@ def _info_kernel(z, wz, w, m, c, s, delta, out):
             _, var = _posterior_at(y, logw, m, mu, v, gain, pv, lj, r, pm)
             accM += wz[k, q] * var
             accL += wz[k, q] * math.log1p(delta * var)
+            accV2 += wz[k, q] * var * var
             # log(1 + sum_{j != k} exp(l_j - l_k)), as a stable log-sum-exp with the 0 of j = k
             top = 0.0
             for j in range(K):
@@ -232,9 +236,11 @@ def _info_kernel(z, wz, w, m, c, s, delta, out):
         M += w[k] * accM
         G += w[k] * accG
         L += w[k] * accL
+        V2 += w[k] * accV2
     out[0] = M
     out[1] = G
     out[2] = L
+    out[3] = V2
 
 
 def _nodes(target, s):
@@ -289,19 +295,20 @@ def _nodes(target, s):
 
 
 def _mixture_info(target, s, delta=0.0):
-    """(M(s), I(s), E log(1 + delta Var(X | sqrt(s) X + N))) for a 1-D mixture by quadrature."""
+    """(M(s), I(s), E log(1 + delta V), E V^2), V = Var(X | sqrt(s) X + N), for a 1-D mixture
+    by quadrature."""
     if s == 0.0:
         var = float(target.cov()[0, 0])
-        return var, 0.0, float(np.log1p(delta * var))
+        return var, 0.0, float(np.log1p(delta * var)), var * var
     w = target.weights
     c = target.covs[:, 0, 0]
     z, wz = _nodes(target, s)
-    out = np.empty(3)
+    out = np.empty(4)
     _info_kernel(z, wz, w, target.means[:, 0], c, float(s), float(delta), out)
     pos = w > 0
     H = -float(np.sum(w[pos] * np.log(w[pos])))
     I = H + 0.5 * float(np.sum(w * np.log1p(s * c))) - out[1]
-    return float(out[0]), float(max(I, 0.0)), float(out[2])
+    return float(out[0]), float(max(I, 0.0)), float(out[2]), float(out[3])
 
 
 def _gaussian_eigs(target):
@@ -319,6 +326,14 @@ def _mmse_one(target, s):
         lam = _gaussian_eigs(target)
         return float(np.sum(lam / (1.0 + s * lam)))
     return _mixture_info(target, s)[0]
+
+
+def _dmmse_one(target, s):
+    if _is_gaussian(target):
+        sig = _gaussian_eigs(target)
+        sig = sig / (1.0 + s * sig)
+        return -float(np.sum(sig * sig))
+    return -_mixture_info(target, s)[3]
 
 
 def _mi_one(target, s):
@@ -353,6 +368,56 @@ def mmse(target, s):
     _check_target(target)
     _check_1d_or_gaussian(target, "mmse")
     return _vectorise(_mmse_one, target, s)
+
+
+def mmse_derivative(target, s):
+    """``M'(s) = -E tr(Cov(X | sqrt(s) X + N)^2)``: the MMSE falls at the rate of the expected
+    squared posterior covariance (the derivative of I-MMSE; chapter 5 proves it along the
+    localization process).
+
+    Closed form ``-tr (C (I + s C)^{-1})^2`` for a Gaussian; quadrature for a 1-D mixture.
+
+    Examples
+    --------
+    >>> from companion import targets
+    >>> round(mmse_derivative(targets.gaussian([0.0], [[2.0]]), 1.5), 12)      # -(2/4)^2
+    -0.25
+    """
+    _check_target(target)
+    _check_1d_or_gaussian(target, "mmse_derivative")
+    return _vectorise(_dmmse_one, target, s)
+
+
+def optimal_grid(target, T, n, nodes=1001):
+    """The grid with steps proportional to ``1 / sqrt(-M')``, which minimises the leading term
+    ``(1/(4 n)) int_0^1 phi'(u)^2 (-M'(phi(u))) du`` of ``Delta_n`` (exact means) over grids
+    ``t_k = phi(k / n)``.
+
+    ``t_k`` solves ``int_0^{t_k} sqrt(-M') = (k / n) int_0^T sqrt(-M')``; the integral is a
+    trapezoid rule on ``nodes`` uniform points, enough for a grid (it is a design, not an
+    identity: any grid gives an exact Delta_n).
+
+    Examples
+    --------
+    >>> from companion import targets
+    >>> g = optimal_grid(targets.gaussian([0.0], [[1.0]]), 3.0, 3)
+    >>> bool(np.allclose(g, [0.0, 0.5874, 1.5198, 3.0], atol=1e-3))   # (1 + t) geometric: 4^(k/3) - 1
+    True
+    """
+    _check_target(target)
+    _check_1d_or_gaussian(target, "optimal_grid")
+    T = check_float(T, "T", low=0.0, low_open=True)
+    n = check_int(n, "n", low=1)
+    nodes = check_int(nodes, "nodes", low=3)
+    u = np.linspace(0.0, T, nodes)
+    w = np.sqrt(np.maximum(-np.asarray(mmse_derivative(target, u)), 0.0))
+    if not np.all(np.isfinite(w)) or w.max() <= 0.0:
+        raise ValueError("target has a constant MMSE on [0, T] (a point mass): no optimal grid")
+    w = w + 1e-12 * w.max()                 # keep the cumulative integral strictly increasing
+    W = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(u))])
+    g = np.interp(np.arange(n + 1) / n * W[-1], W, u)
+    g[0], g[-1] = 0.0, T
+    return g
 
 
 def mutual_information(target, s):

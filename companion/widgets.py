@@ -833,7 +833,8 @@ def _immse_area(target, grid, nodes=20):
     return total
 
 
-def immse_figure(target, T=4.0, n=8, alpha=1.0, ax=None, chain=True, bounds=False, curve=None):
+def immse_figure(target, T=4.0, n=8, alpha=1.0, ax=None, chain=True, bounds=False, curve=None,
+                 grid=None, title=None):
     """Figure 1 of Reeves and Pfister: the MMSE curve, its left Riemann sum and the two areas.
 
     Half the area under ``M`` on [0, t_n] (blue) is ``I(t_n)``; half the area between the
@@ -842,7 +843,8 @@ def immse_figure(target, T=4.0, n=8, alpha=1.0, ax=None, chain=True, bounds=Fals
     the information side (``I`` directly; ``Delta_n`` by the chain rule when ``chain`` is true,
     else by Lemma 2). With ``bounds``, the bounds of Theorems 1 and 2 are printed too.
     ``curve`` (optional) is a fast vectorised stand-in for ``M`` (the explorer passes a
-    spline); it is used for drawing and areas, while I(t_n) and Delta_n stay exact.
+    spline); it is used for drawing and areas, while I(t_n) and Delta_n stay exact. ``grid``
+    (optional) replaces the geometric grid of ``n`` and ``alpha``; ``title`` names it.
     """
     import matplotlib.pyplot as plt
 
@@ -852,7 +854,12 @@ def immse_figure(target, T=4.0, n=8, alpha=1.0, ax=None, chain=True, bounds=Fals
     n = check_int(n, "n", low=1)
     alpha = check_float(alpha, "alpha", low=0.0, low_open=True)
     Mf = (lambda x: info.mmse(target, x)) if curve is None else curve
-    grid = info.geometric_grid(T, n, alpha)
+    if grid is None:
+        grid = info.geometric_grid(T, n, alpha)
+    else:
+        grid = info.check_grid(grid)
+        if abs(grid[-1] - T) > 1e-12 * T or grid.size != n + 1:
+            raise ValueError("grid must have n + 1 points and end at T")
     s = np.linspace(0.0, T, 241)
     M = Mf(s)
     Mk = Mf(grid)
@@ -882,8 +889,9 @@ def immse_figure(target, T=4.0, n=8, alpha=1.0, ax=None, chain=True, bounds=Fals
                      f"Thm 2 bound {info.theorem2_bound(target, T, n, alpha):.4f}")
     ax.text(0.98, 0.97, "\n".join(lines), transform=ax.transAxes, ha="right", va="top",
             fontsize=8, bbox=dict(facecolor="white", alpha=0.85, edgecolor="0.8"))
-    ax.set_title(f"n = {n}, " + ("uniform steps" if alpha == 1.0
-                                 else rf"geometric steps, $\alpha$ = {alpha:g}"))
+    if title is None:
+        title = "uniform steps" if alpha == 1.0 else rf"geometric steps, $\alpha$ = {alpha:g}"
+    ax.set_title(f"n = {n}, {title}")
     return fig
 
 

@@ -77,6 +77,40 @@ def test_mmse_area_is_the_integral():
     assert abs(info.mmse_area(RAD, np.linspace(0, 3, 7)) - ref) < 1e-10
 
 
+@pytest.mark.parametrize("target", [RAD, BIM, cp.targets.lopsided()])
+def test_mmse_derivative_against_finite_differences(target):
+    h = 1e-4
+    for s in (0.3, 1.0, 3.0):
+        fd = (info.mmse(target, s + h) - info.mmse(target, s - h)) / (2 * h)
+        assert abs(info.mmse_derivative(target, s) - fd) < 1e-7 * abs(fd)
+    # at s = 0 the posterior is the prior: M'(0) = -Var(X)^2
+    assert info.mmse_derivative(target, 0.0) == pytest.approx(-target.cov()[0, 0] ** 2, rel=1e-12)
+
+
+def test_mmse_derivative_gaussian_closed_form_3d():
+    C = np.array([[1.0, 0.6, 0.0], [0.6, 2.0, 0.3], [0.0, 0.3, 0.5]])
+    g, s, h = cp.gaussian(np.zeros(3), C), 0.8, 1e-5
+    fd = (info.mmse(g, s + h) - info.mmse(g, s - h)) / (2 * h)
+    assert info.mmse_derivative(g, s) == pytest.approx(fd, rel=1e-8)
+
+
+def test_optimal_grid_gaussian_closed_form_and_rademacher_rate():
+    # N(0, c): sqrt(-M') = c / (1 + s c), so the grid is equally spaced in log(1 + s c)
+    c, T, n = 2.0, 5.0, 6
+    g = info.optimal_grid(cp.gaussian([0.0], [[c]]), T, n)
+    np.testing.assert_allclose(g, ((1 + c * T) ** (np.arange(n + 1) / n) - 1) / c, atol=1e-5)
+    # Rademacher on [0, 4]: n Delta_n -> (1/4)(int sqrt(-M'))^2 < (T/4)(M(0) - M(T))
+    from scipy import integrate
+    u = np.linspace(0.0, 4.0, 2001)
+    best = integrate.simpson(np.sqrt(-info.mmse_derivative(RAD, u)), x=u) ** 2 / 4
+    nd = [n * info.delta_n(RAD, info.optimal_grid(RAD, 4.0, n)) for n in (64, 128)]
+    assert abs(2 * nd[1] - nd[0] - best) < 1e-4 * best
+    unif = [n * info.delta_n(RAD, np.linspace(0, 4.0, n + 1)) for n in (64, 128)]
+    limit = 4.0 * (1.0 - info.mmse(RAD, 4.0)) / 4
+    assert abs(2 * unif[1] - unif[0] - limit) < 1e-4 * limit
+    assert best < 0.9 * limit
+
+
 @pytest.mark.parametrize("target", [RAD, BIM])
 def test_delta_n_two_ways(target):
     for grid in (np.linspace(0, 4, 5), info.geometric_grid(6.0, 7, 1.5)):
@@ -197,6 +231,9 @@ def test_posterior_moments_are_tanh_for_rademacher():
     (lambda: info.delta_n(RAD, [0.0, 1.0], kernel="moment2", method="immse"), "method"),
     (lambda: info.delta_n(RAD, [0.0, 1.0], kernel="mean", method="logdet"), "method"),
     (lambda: info.geometric_grid(1.0, 3, 0.0), "alpha"),
+    (lambda: info.optimal_grid(cp.discrete([[0.5]], [1.0]), 1.0, 3), "point mass"),
+    (lambda: info.optimal_grid(RAD, 1.0, 0), "n"),
+    (lambda: info.mmse_derivative(RAD, -0.5), "s"),
     (lambda: info.sampler(RAD, [0.0, 1.0], 0, seed=1), "n"),
     (lambda: info.sampler(RAD, [0.0, 1.0], 3, seed=-1), "seed"),
     (lambda: info.gaussian_path_laws(RAD, [0.0, 1.0]), "target"),

@@ -231,3 +231,23 @@ def test_entropy_limit_in_bits_fails():
     verify.close("rp.entropy_limit", I, np.log(2.0), atol=1e-9)
     with pytest.raises(AssertionError):
         verify.close("rp.entropy_limit", I, 1.0, atol=1e-9)
+
+
+def test_sharp_rate_rejects_the_telescoped_limit_and_a_dropped_end_term():
+    """n Delta_n -> (T/4)(M(0) - M(T)): the telescoped bound's (T/2)(M(0) - M(T)) and
+    (T/4) tr Cov X both miss the extrapolated rate by far more than the chapter's 1e-4."""
+    T = 4.0
+    nd = [n * info.delta_n(RAD, np.linspace(0.0, T, n + 1), method="chain") for n in (64, 128)]
+    rate = 2 * nd[1] - nd[0]
+    M0, MT = info.mmse(RAD, 0.0), info.mmse(RAD, T)
+    verify.close("rp.sharp_rate", rate, T * (M0 - MT) / 4, rtol=1e-4)
+    for wrong in (T * (M0 - MT) / 2, T * M0 / 4):
+        with pytest.raises(AssertionError):
+            verify.close("rp.sharp_rate", rate, wrong, rtol=1e-4)
+
+
+def test_figure1_old_caption_fails():
+    """The first edition's caption: geometric steps with ratio 1.5 leave less red on [0, 4]."""
+    geo = info.delta_n(RAD, info.geometric_grid(4.0, 8, 1.5))
+    with pytest.raises(AssertionError):
+        verify.leq("rp.figure1", geo, info.delta_n(RAD, np.linspace(0.0, 4.0, 9)))

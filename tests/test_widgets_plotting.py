@@ -189,3 +189,17 @@ def test_slow_redraws_are_debounced_fast_ones_follow():
 
     box.sliders["slope"].value = 3                                 # no loop: at once
     assert len(box.redraw_times) == 3
+
+
+def test_immse_figure_takes_a_grid():
+    import matplotlib.pyplot as plt
+
+    rad = cp.targets.rademacher()
+    grid = cp.info.optimal_grid(rad, 4.0, 4)
+    fig = cp.widgets.immse_figure(rad, T=4.0, n=4, grid=grid, title="best steps")
+    ax = fig.axes[0]
+    assert ax.get_title() == "n = 4, best steps"
+    assert sum(1 for line in ax.lines if len(line.get_xdata()) == 4) == 4     # one outline per step
+    with pytest.raises(ValueError, match="grid"):
+        cp.widgets.immse_figure(rad, T=4.0, n=4, grid=np.linspace(0.0, 3.0, 5))
+    plt.close(fig)
