@@ -48,6 +48,21 @@ def test_extracted_theorem_62_constant_fails():
     assert tv / (eps * np.sqrt(T) / 2) > 1.015
 
 
+@pytest.mark.parametrize("process, T", [(cp.sde.VP(0.1, 20.0, 1.0), 1.0),
+                                        (cp.sde.ConstantLinear(10.0, np.sqrt(20.0)), 0.2)])
+def test_both_readings_of_theorem_62_fail_for_noisier_processes(process, T):
+    """C28, decisive: for VP and for a sped-up OU both eps sqrt(T)/2 and eps sqrt(T/2) are
+    exceeded, while the corrected (eps/2) sqrt(int g^2) holds."""
+    eps = 0.05
+    m, v = gr.reverse_moments(process, 0.0, 1.0, T, eps=eps)
+    tv = gaussian_tv(m, v, 0.0, 1.0)
+    int_g2 = float(integrate.quad(lambda t: float(process.g(t)) ** 2, 0.0, T)[0])
+    verify.leq("conv.tv_score", tv, bounds.tv_score_bound(0.0, eps, int_g2))
+    for reading in (eps * np.sqrt(T) / 2, eps * np.sqrt(T / 2)):
+        with pytest.raises(AssertionError):
+            verify.leq("conv.tv_score", tv, reading)
+
+
 def test_corollary_63_without_the_half_fails():
     """C29: the printed (a) (no 1/2) exceeds e^{-B} E|x|^2; the corrected value does not."""
     B, s0sq = float(cp.sde.VP(0.1, 2.0, 1.0).int_beta(1.0)), 0.5
