@@ -7,7 +7,7 @@ from scipy import integrate
 
 import companion as cp
 from companion import score_matching as sm
-from companion.finetune import LQFineTuning, policy_gradient_mc
+from companion.finetune import LQFineTuning, policy_gradient_ascent, policy_gradient_mc
 
 
 @pytest.mark.parametrize("c", [0.5, 1.0, 2.0, 3.0])
@@ -25,10 +25,32 @@ def test_phi_K_and_variance_against_quadrature(c):
 
 
 def test_reference_numbers_of_the_example():
-    p = LQFineTuning(c=2.0, T=2.0, lam=1.0, beta=0.5, sigma_e=0.3)
-    assert p.dJ(0.3) == pytest.approx(2.0035206721, abs=1e-10)
+    p = LQFineTuning(c=2.0, T=2.0, lam=0.25, y_star=2.0, beta=2.0, sigma_e=0.3)
+    assert p.dJ(0.2) == pytest.approx(0.3256886831, abs=1e-10)
     assert float(p.terminal_kl(0.1)) == pytest.approx(0.016957, abs=1e-6)
     assert float(p.path_kl(0.5)) == pytest.approx(0.5)
+
+
+def test_J_against_simulated_rewards_and_maximisers_against_numerical_optimisation():
+    from scipy import optimize
+    p = LQFineTuning()
+    # J from its definition: E R(Y_T) by simulation (exact Gaussian transition) + running cost
+    theta, n = 0.3, 400_000
+    g = np.random.default_rng(1)
+    yT = 2 * theta * p.K + np.sqrt(p.var_YT) * g.standard_normal(n)
+    R = -p.lam * (yT - p.y_star) ** 2
+    run = -p.beta * p.T * (theta**2 + p.sigma_e**2)
+    assert abs(R.mean() + run - float(p.J(theta))) < 5 * R.std() / np.sqrt(n)
+    # the two maximisers, by bounded scalar optimisation of the two objectives
+    best_run = optimize.minimize_scalar(lambda th: -float(p.J(th)), bounds=(-1, 2),
+                                        method="bounded", options={"xatol": 1e-10}).x
+    term = lambda th: (-p.lam * ((2 * th * p.K - p.y_star) ** 2 + p.var_YT)
+                       - p.beta * float(p.terminal_kl(th)))
+    best_term = optimize.minimize_scalar(lambda th: -term(th), bounds=(-1, 2), method="bounded",
+                                         options={"xatol": 1e-10}).x
+    assert p.theta_running() == pytest.approx(best_run, abs=1e-8)
+    assert p.theta_terminal() == pytest.approx(best_term, abs=1e-8)
+    assert p.theta_terminal() - p.theta_running() > 0.02
 
 
 def test_simulation_matches_moments_and_a_numpy_reference():
@@ -50,13 +72,36 @@ def test_simulation_matches_moments_and_a_numpy_reference():
     assert abs(yT.var() - p.var_YT) < 5 * p.var_YT * np.sqrt(2 / n) + 0.05
 
 
-def test_policy_gradient_estimator_expectation_is_the_left_riemann_sum():
+def test_policy_gradient_estimator_expectation_is_the_grid_sum():
     p = LQFineTuning()
     for full in (False, True):
-        est, _ = policy_gradient_mc(p, 0.3, 20_000, 100, seed=5, full=full)
-        grid = np.arange(100) * p.T / 100
-        riemann = np.sum(p.pg_integrand(grid, 0.3)) * p.T / 100
-        assert abs(est.mean() - riemann) < 5 * est.std() / np.sqrt(est.size)
+        est, _ = policy_gradient_mc(p, 0.3, 40_000, 100, seed=5, full=full)
+        assert abs(est.mean() - p.grid_gradient(0.3, 100)) < 5 * est.std() / np.sqrt(est.size)
+    # the grid sum tends to dJ at rate h
+    gaps = [p.grid_gradient(0.3, n) - p.dJ(0.3) for n in (200, 400, 800)]
+    assert 1.9 < gaps[0] / gaps[1] < 2.1 and 1.9 < gaps[1] / gaps[2] < 2.1
+
+
+def test_grid_gradient_against_a_numpy_euler_chain():
+    # E[grad] on the grid from a simulated Euler chain of the mean dynamics (no noise needed:
+    # the chain is linear, so its mean follows the noiseless recursion)
+    p = LQFineTuning()
+    theta, steps = 0.25, 50
+    h = p.T / steps
+    m, total = 0.0, 0.0
+    for k in range(steps):
+        t = k * h
+        total += h * (2 * float(p.dV_dy(t, m, theta)) - 2 * p.beta * theta)
+        m = m + (m + 2 * (float(p.s_pre(t, m)) + theta)) * h
+    assert p.grid_gradient(theta, steps) == pytest.approx(total, rel=1e-12)
+
+
+def test_policy_gradient_ascent_settles_at_the_grid_maximiser():
+    p = LQFineTuning()
+    th = policy_gradient_ascent(p, 0.0, 60, 0.05, 4000, 100, seed=77)
+    g0, g1 = p.grid_gradient(0.0, 100), p.grid_gradient(1.0, 100)
+    assert abs(th[30:].mean() - (-g0 / (g1 - g0))) < 0.003
+    assert th[0] == 0.0 and th.size == 61
 
 
 def test_same_bits_with_one_or_two_threads(with_threads):
@@ -73,11 +118,13 @@ def test_value_function_solves_its_feynman_kac_equation_by_finite_differences():
         for y in (-1.0, 0.5):
             dt = (p.V(t + h, y, theta) - p.V(t - h, y, theta)) / (2 * h)
             dy = (p.V(t, y + h, theta) - p.V(t, y - h, theta)) / (2 * h)
+            d2 = (p.V(t, y + 1e-3, theta) - 2 * p.V(t, y, theta) + p.V(t, y - 1e-3, theta)) / 1e-6
             mu_a = float(p.s_pre(t, y)) + theta
-            # drift y + 2 mu, g^2/2 V'' = 0, E r = -beta (theta^2 + sigma_e^2)
-            resid = dt + (y + 2 * mu_a) * dy - p.beta * (theta**2 + p.sigma_e**2)
-            assert abs(resid) < 1e-7
-    assert np.allclose(p.V(p.T, np.array([0.3, -2.0]), theta), [0.3, -2.0])
+            # drift y + 2 mu, (g^2/2) V'' = V'', E r = -beta (theta^2 + sigma_e^2)
+            resid = dt + (y + 2 * mu_a) * dy + d2 - p.beta * (theta**2 + p.sigma_e**2)
+            assert abs(resid) < 1e-5
+    y = np.array([0.3, -2.0])
+    assert np.allclose(p.V(p.T, y, theta), -p.lam * (y - p.y_star) ** 2)
 
 
 def test_dsm_population_against_direct_computations():
@@ -136,6 +183,10 @@ def test_bad_inputs_name_the_argument():
         policy_gradient_mc(p, 0.3, 1, 10, seed=0)
     with pytest.raises(ValueError, match="full"):
         policy_gradient_mc(p, 0.3, 10, 10, seed=0, full="yes")
+    with pytest.raises(ValueError, match="lr"):
+        policy_gradient_ascent(p, 0.0, 5, 0.0, 10, 10, seed=0)
+    with pytest.raises(ValueError, match="y_star"):
+        LQFineTuning(y_star=np.inf)
     model = sm.RBFScoreModel([[0.0]], 1.0)
     with pytest.raises(ValueError, match="1-D"):
         sm.dsm_population(model, cp.targets.ring(), 0.5, 0.5)

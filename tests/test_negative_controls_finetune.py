@@ -6,7 +6,7 @@ import pytest
 import companion as cp
 from companion import score_matching as sm
 from companion import verify
-from companion.finetune import LQFineTuning, policy_gradient_mc
+from companion.finetune import LQFineTuning, policy_gradient_ascent, policy_gradient_mc
 
 MU = cp.targets.bimodal()
 
@@ -84,23 +84,38 @@ def test_policy_gradient_fails_without_the_running_reward():
     from scipy import integrate
     good = integrate.quad(lambda t: p.pg_integrand(t, 0.3), 0, p.T, epsabs=1e-13)[0]
     verify.close("rl.policy_gradient", good, p.dJ(0.3), atol=1e-10)
-    bad = integrate.quad(lambda t: 2 * p.lam * p.phi(t), 0, p.T, epsabs=1e-13)[0]   # 2 lam K
+    bad = good + 2 * p.beta * 0.3 * p.T                  # the penalty's gradient dropped
     with pytest.raises(AssertionError):
         verify.close("rl.policy_gradient", bad, p.dJ(0.3), atol=1e-10)
-    est, _ = policy_gradient_mc(p, 0.3, 10_000, 100, seed=2)
+    est, _ = policy_gradient_mc(p, 0.3, 20_000, 100, seed=2)
     m, se = cp.stats.mean_stderr(est)
-    riemann = np.sum(p.pg_integrand(np.arange(100) * p.T / 100, 0.3)) * p.T / 100
-    verify.close("rl.policy_gradient", m, riemann, stderr=se)
+    verify.close("rl.policy_gradient", m, p.grid_gradient(0.3, 100), stderr=se)
     with pytest.raises(AssertionError):
-        verify.close("rl.policy_gradient", m, 2 * p.lam * p.K, stderr=se)
+        verify.close("rl.policy_gradient", m, p.grid_gradient(0.3, 100) + 2 * p.beta * 0.3 * p.T,
+                     stderr=se)
 
 
-def test_q_zero_mean_fails_for_the_printed_q():
+def test_q_zero_mean_fails_for_the_printed_q_and_without_the_laplacian():
     p = LQFineTuning()
     tt, yy = np.meshgrid(np.linspace(0.1, 1.9, 5), np.linspace(-2, 2, 5), indexing="ij")
     mu_a = p.s_pre(tt, yy) + 0.3
     full = p.q(tt, yy, mu_a, 0.3, full=True) - p.beta * p.sigma_e**2
     printed = p.q(tt, yy, mu_a, 0.3, full=False) - p.beta * p.sigma_e**2
+    no_laplacian = full - p.d2V_dy2(tt)
     verify.close("rl.q_zero_mean", full, 0.0, atol=1e-12)
+    for wrong in (printed, no_laplacian, full + p.d2V_dy2(tt)):
+        with pytest.raises(AssertionError):
+            verify.close("rl.q_zero_mean", wrong, 0.0, atol=1e-12)
+
+
+def test_learned_theta_is_not_the_terminal_kl_maximiser():
+    """003 eqs. 7.13-7.14 read as 'equivalent': gradient ascent on the running cost would then
+    find the maximiser of the terminal-KL objective. It does not."""
+    p = LQFineTuning()
+    runs = [policy_gradient_ascent(p, 0.0, 60, 0.05, 4000, 100, seed=10_000 * (r + 1))[30:].mean()
+            for r in range(4)]
+    m, se = np.mean(runs), np.std(runs, ddof=1) / 2
+    g0, g1 = p.grid_gradient(0.0, 100), p.grid_gradient(1.0, 100)
+    verify.close("rl.kl_path_bound", m, -g0 / (g1 - g0), stderr=se)
     with pytest.raises(AssertionError):
-        verify.close("rl.q_zero_mean", printed, 0.0, atol=1e-12)
+        verify.close("rl.kl_path_bound", m, p.theta_terminal(), stderr=se)
