@@ -298,8 +298,9 @@ CATALOGUE = {
         rf"${_E}_P[\mathrm dQ/\mathrm dP] = 1$",
         "Proposition 3.1 of the expository report on Benton et al.", _R),
     "gir.kl_path": (
-        rf"${_KL}(Q\Vert P) = \tfrac14{_E}_Q\int\|b_t - b'_t\|^2\,\mathrm dt$, against an "
-        r"exactly computable Gaussian path KL.",
+        rf"${_KL}(Q\Vert P) \le \tfrac14{_E}_Q\int\|b_t - b'_t\|^2\,\mathrm dt$ for a well-posed $P$ "
+        r"equation, with equality when the Girsanov exponential is a martingale (linear drifts: "
+        r"an exactly computable Gaussian path KL).",
         "The Girsanov slides; Proposition 3.2 of the expository report on Benton et al.",
         f"{_S},{_R}"),
     "gir.kl_chain": (
@@ -592,6 +593,11 @@ CATALOGUE = {
         r"\delta_k\Sigma_k(Y_{k-1})) - I(t_n)$ for any prior with finite second moments; hence "
         r"it is never worse than the mean kernel, and exact for Gaussian data.",
         "This book (Remark 5 of Reeves and Pfister).", _P),
+    "mm.sharp_rate": (
+        r"The rates are attained (Rademacher, uniform steps): $n\Delta_n \to \tfrac T4(M(0) - M(T))$ "
+        r"for the mean kernel and $n^2\Delta_n \to \tfrac{T^2}{12}\int_0^T\mathbb E\kappa_3^2$ for the "
+        r"Remark 5 kernel, with $M'' = 2\mathbb E\Sigma^3 - \mathbb E\kappa_3^2$.",
+        "This book (Theorem 3 of Reeves and Pfister made sharp).", _P),
     "mm.gaussian_exact": (
         r"For Gaussian $X$ the kernel of Remark 5 is exact: $\Delta_n = 0$.",
         "Remark 5 of Reeves and Pfister.", _P),

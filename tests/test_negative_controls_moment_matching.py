@@ -194,3 +194,22 @@ def test_convexity_bound_w2_is_not_the_independent_coupling():
     verify.close("mm.convexity_bound", w2sq, 2 - 2 * math.sqrt(2 / math.pi), atol=1e-10)
     with pytest.raises(AssertionError):
         verify.close("mm.convexity_bound", w2sq, 2.0, atol=1e-10)
+
+
+def test_sharp_rate_of_the_remark5_kernel_rejects_wrong_constants():
+    """n^2 Delta_n -> (T^2/12) int E kappa_3^2: the constant 1/6, or E Sigma^3 in place of
+    E kappa_3^2, miss the twice-extrapolated rate by far more than 1e-3."""
+    dens = lambda y, t: stats.norm.pdf(y, t, np.sqrt(t))
+    expect = lambda f, t: integrate.quad(lambda y: f(np.tanh(y)) * dens(y, t), -30, 30,
+                                         points=[0.0, t], epsabs=1e-13, limit=400)[0]
+    k3 = lambda th: 4 * th**2 * (1 - th**2) ** 2
+    s3 = lambda th: (1 - th**2) ** 3
+    area = lambda f: integrate.quad(lambda t: expect(f, t), 0.0, T, epsabs=1e-11, limit=200)[0]
+    ns = np.array([32, 64, 128])
+    a = ns**2 * np.array([moments.rademacher_delta_n(np.linspace(0, T, n + 1), "moment2") for n in ns])
+    r = 2 * a[1:] - a[:-1]
+    rate = (4 * r[1] - r[0]) / 3
+    verify.close("mm.sharp_rate", rate, T**2 / 12 * area(k3), rtol=1e-3)
+    for wrong in (T**2 / 6 * area(k3), T**2 / 12 * area(s3)):
+        with pytest.raises(AssertionError):
+            verify.close("mm.sharp_rate", rate, wrong, rtol=1e-3)
