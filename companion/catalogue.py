@@ -646,6 +646,11 @@ CATALOGUE = {
         r"squared loss minimised jointly converges to a different function.",
         "This book (consistency training as in Song et al.).", _T),
     # ------------------------------------------------------------------ 11. learning, fine-tuning
+    "stat.small_noise": (
+        r"Linear class: $\operatorname{tr}(G^{-1}\Omega) = p/\sigma^2 + \operatorname{tr}(G^{-1}"
+        r"\mathbb E[\Phi^\top(bb^\top + \nabla^2\log q)\Phi])$, so the sample error at time $t$ is "
+        r"about $p/(n\sigma_t^2)$.",
+        "This book (Theorem 7.2 of Tang and Zhao made precise).", _T),
     "stat.vp_tweedie_param": (
         rf"VP: $\nabla\log p(t, x) = \frac{{\sqrt\gamma\,{_E}[X_0\mid X_t = x] - x}}"
         r"{1-\gamma}$, $\gamma(t) = e^{-\int_0^t\beta}$",

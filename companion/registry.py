@@ -594,6 +594,10 @@ _ROWS = [
      '10_ode_consistency'),
     # --- end of 10_ode_consistency ---
     # --- 11_learning_finetuning ---
+    ('stat.small_noise',
+     "linear class: tr(G^{-1} Omega) = p/sigma^2 + tr(G^{-1} E[Phi^T (b b^T + Hess log q) Phi]), so the sample error at time t is about p/(n sigma_t^2)",
+     'this book (003 Thm 7.2)',
+     '11_learning_finetuning'),
     ('stat.vp_tweedie_param',
      'VP: grad log p(t, x) = (sqrt(gamma) E[X_0 given X_t = x] - x)/(1 - gamma), gamma(t) = e^{-int_0^t beta}',
      '003 eqs. 7.7-7.8',

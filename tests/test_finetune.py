@@ -196,3 +196,16 @@ def test_bad_inputs_name_the_argument():
         sm.esm_excess(model, np.zeros(5), {"theta_star": np.zeros(3), "G": np.eye(3)})
     with pytest.raises(ValueError, match="xt"):
         sm.fit_dsm_replicates(model, np.zeros((2, 3)), np.zeros((2, 3)), 0.5, 0.5)
+
+
+def test_value_derivatives_against_finite_differences():
+    p = LQFineTuning()
+    theta, h = 0.3, 1e-5
+    for t in (0.2, 1.1, 1.9):
+        for y in (-1.5, 0.4):
+            dt = (p.V(t + h, y, theta) - p.V(t - h, y, theta)) / (2 * h)
+            dy = (p.V(t, y + h, theta) - p.V(t, y - h, theta)) / (2 * h)
+            d2 = (p.V(t, y + 1e-3, theta) - 2 * p.V(t, y, theta) + p.V(t, y - 1e-3, theta)) / 1e-6
+            assert float(p.dV_dt(t, y, theta)) == pytest.approx(float(dt), abs=1e-7)
+            assert float(p.dV_dy(t, y, theta)) == pytest.approx(float(dy), abs=1e-7)
+            assert float(p.d2V_dy2(t)) == pytest.approx(float(d2), abs=1e-5)
