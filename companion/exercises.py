@@ -243,6 +243,20 @@ def _ft_gamma(env):
     return {"err_max": Target(err, 1e-8 * err, "1e-8 relative (closed forms)")}
 
 
+def _ft_exploration(env):
+    cp = _cp()
+    out = {"se_printed": [], "se_full": []}
+    for s_e in (0.01, 0.03, 0.1, 0.3):
+        problem = cp.finetune.LQFineTuning(c=2.0, T=2.0, lam=0.25, y_star=2.0, beta=2.0, sigma_e=s_e)
+        for full, name in ((False, "se_printed"), (True, "se_full")):
+            est, _ = cp.finetune.policy_gradient_mc(problem, 0.2, 20_000, 200, seed=3, full=full)
+            out[name].append(est.std(ddof=1) / np.sqrt(est.size))
+    # the same seed gives the same paths: only rounding separates a correct answer from the
+    # reference (a different seed or path count moves the standard errors by about 1%)
+    return {k: Target(np.array(v), 1e-6 * np.max(v), "1e-6 relative (the seed is given)")
+            for k, v in out.items()}
+
+
 def _ft_crossover(env):
     cp = _cp()
     sm = cp.score_matching
@@ -366,6 +380,8 @@ EXERCISES = {e.label: e for e in [
     _E("ex-ft-gamma", 30, setup=5, answers=("err_max",), reference=_ft_gamma,
        bind="err_max = float(np.abs(vp_score(np.exp(-2 * B)) - vp.marginal(mu, t).score(x)).max())",
        hint="the largest error on the grid x of the score built with gamma = exp(-2B)"),
+    _E("ex-ft-exploration", 35, answers=("se_printed", "se_full"), reference=_ft_exploration,
+       hint="standard errors of the policy gradient at sigma_e = 0.01, 0.03, 0.1, 0.3 (20 000 paths, 200 steps, seed 3)"),
     _E("ex-ft-crossover", 45, answers=("n_star", "m"), reference=_ft_crossover,
        bind='n_star = pop["excess_coeff"] / pop["approx_error"]',
        hint="n_star; m: the mean of the excesses `ex` of 200 replicate fits at n = 2000"),
